@@ -1,0 +1,154 @@
+"""The `rabta` command (see docs and CONTRACTS.md).
+
+rabta run [--role all|web|worker|scheduler] [--demo] [--host H --port P]
+rabta triage [--input F|-] [--output F|-] [--explain] | rabta triage train|evaluate ...
+rabta audit verify
+rabta manage ...            Django's manage.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rabta.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(argv: Sequence[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rabta.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["rabta manage", *argv])
+    return 0
+
+
+def _prepare(*, demo: bool) -> None:
+    """Migrate, load reference data and (with --demo) the demo data set."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_reference_data", verbosity=1)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if demo:
+        call_command("load_demo", verbosity=1)
+
+
+def _celery(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "rabta", *args]
+
+
+def _run(ns: argparse.Namespace) -> int:
+    if ns.demo:
+        os.environ["RABTA_DEMO"] = "1"
+        if not ns.strict_2fa and not os.environ.get("DATABASE_URL"):
+            os.environ.setdefault("RABTA_RELAX_2FA", "1")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _django_setup()
+    except ImproperlyConfigured as exc:
+        print(f"rabta: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from django.conf import settings
+
+    role = ns.role
+    if role == "worker":
+        os.execv(sys.executable, _celery(["worker", "--loglevel", "INFO", "-c", str(ns.concurrency)]))
+    if role == "scheduler":
+        schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+        os.execv(sys.executable, _celery(["beat", "--loglevel", "INFO", "-s", schedule]))
+    if role == "all" or ns.migrate:
+        _prepare(demo=ns.demo)
+
+    import uvicorn
+
+    children: list[subprocess.Popen[bytes]] = []
+    if role == "all":
+        if not settings.EMBEDDED and not settings.REDIS_URL:
+            print("rabta: REDIS_URL is required with DATABASE_URL (production broker).", file=sys.stderr)
+            return 2
+        worker_pool = ["--pool", "threads"] if settings.EMBEDDED else []
+        children.append(subprocess.Popen(_celery(["worker", "--loglevel", "WARNING", "-c", "2", *worker_pool])))
+        schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+        children.append(subprocess.Popen(_celery(["beat", "--loglevel", "WARNING", "-s", schedule])))
+    print(f"Rabta is serving at http://{ns.host}:{ns.port}/ (role {role}); stop with Ctrl-C.", flush=True)
+    try:
+        uvicorn.run(
+            "rabta.asgi:application",
+            host=ns.host,
+            port=ns.port,
+            workers=ns.workers if role == "web" else 1,
+            log_level="warning",
+            proxy_headers=True,
+        )
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def _audit(ns: argparse.Namespace) -> int:
+    _django_setup()
+    from rabta.core.audit import verify_chain
+
+    result = verify_chain()
+    if result.ok:
+        print(f"audit trail intact: {result.checked} entries verified")
+        return 0
+    print(f"audit trail BROKEN after {result.checked} good entries: {result.problem}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rabta", description="Rabta: media cell and public outreach platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the system")
+    run.add_argument("--role", choices=["all", "web", "worker", "scheduler"], default="all")
+    run.add_argument("--demo", action="store_true", help="load the demo data set and print the demo log-ins")
+    run.add_argument("--strict-2fa", action="store_true", help="with --demo, still require TOTP codes")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=2, help="web processes (role web)")
+    run.add_argument("--concurrency", type=int, default=2, help="worker processes (role worker)")
+    run.add_argument("--migrate", action="store_true", help="role web: migrate and load reference data first")
+
+    sub.add_parser("triage", help="triage JSON lines (see `rabta triage --help`)", add_help=False)
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit.add_argument("action", choices=["verify"])
+    sub.add_parser("manage", help="Django's manage.py", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "manage":
+        return _manage(args[1:])
+    if args and args[0] == "triage":
+        from rabta.triage.cli import main as triage_main
+
+        return triage_main(args[1:])
+    ns = build_parser().parse_args(args)
+    if ns.command == "run":
+        return _run(ns)
+    if ns.command == "audit":
+        return _audit(ns)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Write and verify the audit trail.
+
+`record` must run inside the caller's transaction so the event commits or rolls back with the
+change it describes. The chain head row is locked (SELECT ... FOR UPDATE) so concurrent writers
+append one after another and the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from rabta.core.middleware import current_request_id
+from rabta.core.models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+
+def _canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    region_code: str,
+    district_code: str,
+    before: Any,
+    after: Any,
+    request_id: str,
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [
+            seq,
+            _canonical_time(at),
+            actor_id,
+            actor_label,
+            action,
+            object_type,
+            object_id,
+            object_repr,
+            region_code,
+            district_code,
+            before,
+            after,
+            request_id,
+            prev_hash,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Round-trip through JSON so what is hashed is exactly what the database gives back."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _lock_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(pk=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record(
+    *,
+    actor: Any | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    region_code: str = "",
+    district_code: str = "",
+    actor_label: str = "",
+) -> AuditEvent:
+    """Append one event to the chain. Must be called inside transaction.atomic()."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the transaction of the change it records")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    actor_id = getattr(actor, "pk", None)
+    label = actor_label or (actor.get_username() if actor is not None else "system")
+    before_j, after_j = _jsonable(before), _jsonable(after)
+    request_id = current_request_id.get()
+    at = timezone.now()
+    head = _lock_head()
+    seq = head.seq + 1
+    digest = compute_hash(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_label=label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        region_code=region_code,
+        district_code=district_code,
+        before=before_j,
+        after=after_j,
+        request_id=request_id,
+        prev_hash=head.hash,
+    )
+    event = AuditEvent.objects.create(
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_label=label,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        region_code=region_code,
+        district_code=district_code,
+        before=before_j,
+        after=after_j,
+        request_id=request_id,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    bad_seq: int | None = None
+    bad_id: int | None = None
+
+
+def _events() -> Iterator[AuditEvent]:
+    return AuditEvent.objects.order_by("seq", "id").iterator(chunk_size=5000)
+
+
+def verify_chain() -> VerifyResult:
+    """Walk the whole chain; report the first altered, removed or reordered entry."""
+    with transaction.atomic():
+        head = AuditChainHead.objects.filter(pk=1).first()
+        expected_seq = 1
+        prev_hash = GENESIS_HASH
+        checked = 0
+        for event in _events():
+            where = {"bad_seq": event.seq, "bad_id": event.pk}
+            if event.seq != expected_seq:
+                problem = (
+                    f"entry id={event.pk} has seq {event.seq} where seq {expected_seq} was expected: "
+                    f"{'entries removed' if event.seq > expected_seq else 'entries duplicated or reordered'}"
+                )
+                return VerifyResult(False, checked, problem, **where)
+            if event.prev_hash != prev_hash:
+                return VerifyResult(
+                    False, checked, f"entry seq={event.seq} id={event.pk} does not link to the entry before it (reordered or removed)", **where
+                )
+            digest = compute_hash(
+                seq=event.seq,
+                at=event.at,
+                actor_id=event.actor_id,
+                actor_label=event.actor_label,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                object_repr=event.object_repr,
+                region_code=event.region_code,
+                district_code=event.district_code,
+                before=event.before,
+                after=event.after,
+                request_id=event.request_id,
+                prev_hash=event.prev_hash,
+            )
+            if digest != event.hash:
+                return VerifyResult(
+                    False, checked, f"entry seq={event.seq} id={event.pk} was altered: its content does not match its hash", **where
+                )
+            prev_hash = event.hash
+            expected_seq += 1
+            checked += 1
+        last_seq = expected_seq - 1
+        head_seq = head.seq if head else 0
+        head_hash = head.hash if head else GENESIS_HASH
+        if head_seq != last_seq or head_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                f"the chain ends at seq {last_seq} but the head records seq {head_seq}: newest entries removed or head altered",
+                bad_seq=last_seq + 1,
+            )
+        return VerifyResult(True, checked)

@@ -1,0 +1,186 @@
+"""Text normalisation in two levels: a display form and a matching key.
+
+* ``display_form`` keeps the text as written (Unicode NFC, lone surrogates replaced). Language
+  identification and PII detection look at this level, because the aggressive folding below throws
+  away signals they need (Arabic ي is a Pashto signal; the dashes of a CNIC are part of its span).
+* ``matching_key`` is what lexicons, the gazetteer and the model match against: Arabic/Persian/Urdu
+  code-point variants folded to one letter, Pashto letters folded to their Urdu look-alikes,
+  diacritics, zero-width characters and tatweel removed, Urdu/Arabic-Indic digits turned into ASCII,
+  runs of one repeated letter collapsed to a single letter ("soooo" -> "so", "Abbottabad" ->
+  "abotabad"), lower case, and every run of non-word characters turned into one space.
+
+``matching_key_with_offsets`` gives the same key plus, for every key character, the index of the
+original character it came from, so a match found on the key can be shown on the original text.
+Offsets are Python string indices (Unicode code points).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "ARABIC_LETTERS",
+    "display_form",
+    "fold_char",
+    "matching_key",
+    "matching_key_with_offsets",
+    "to_ascii_digits",
+]
+
+_YEH = "\u06cc"  # ی FARSI YEH, the Urdu yeh
+_HEH = "\u06c1"  # ہ HEH GOAL, the Urdu heh
+_KAF = "\u06a9"  # ک KEHEH
+_GAF = "\u06af"  # گ
+_ALEF = "\u0627"
+
+# One table, applied with str.translate (C speed). Values may be "" (drop) or several letters.
+_FOLD: dict[str, str] = {
+    # yeh forms, including the Pashto ones (ې ۍ) and the Urdu yeh barree (ے)
+    "\u064a": _YEH,  # ي
+    "\u0649": _YEH,  # ى
+    "\u06d0": _YEH,  # ې
+    "\u06cd": _YEH,  # ۍ
+    "\u06d2": _YEH,  # ے
+    "\u06d3": "\u0626" + _YEH,  # ۓ -> ئی so that جاۓ and جائے meet
+    "\u06ce": _YEH,  # ێ
+    # kaf / gaf
+    "\u0643": _KAF,  # ك
+    "\u06aa": _KAF,  # ڪ
+    "\u06ab": _GAF,  # ګ Pashto gaf
+    # heh forms, teh marbuta
+    "\u0647": _HEH,  # ه
+    "\u06be": _HEH,  # ھ
+    "\u06c0": _HEH,  # ۀ
+    "\u06c2": _HEH,  # ۂ
+    "\u06d5": _HEH,  # ە
+    "\u0629": _HEH,  # ة
+    # alef forms
+    "\u0623": _ALEF,  # أ
+    "\u0625": _ALEF,  # إ
+    "\u0622": _ALEF,  # آ
+    "\u0671": _ALEF,  # ٱ
+    "\u0672": _ALEF,
+    "\u0673": _ALEF,
+    "\u0624": "\u0648",  # ؤ -> و
+    "\u0621": "",  # ء standalone hamza: spelt or not at will (اغوا / اغواء)
+    # Pashto letters folded to the Urdu letter a Pashto speaker types on an Urdu keyboard
+    "\u067c": "\u0679",  # ټ -> ٹ
+    "\u0689": "\u0688",  # ډ -> ڈ
+    "\u0693": "\u0691",  # ړ -> ڑ
+    "\u0696": "\u0698",  # ږ -> ژ
+    "\u069a": "\u0634",  # ښ -> ش
+    "\u0681": "\u0632",  # ځ -> ز
+    "\u0685": "\u0633",  # څ -> س
+    "\u06bc": "\u0646",  # ڼ -> ن
+    # Arabic punctuation that Python does not treat as word characters anyway, kept explicit
+    "\u06d4": " ",  # ۔ Urdu full stop
+    "\u060c": " ",  # ، comma
+    "\u061b": " ",  # ؛
+    "\u061f": " ",  # ؟
+    "\u066a": " ",  # ٪
+    # Latin letters that NFKC keeps but people use interchangeably
+    "\u00df": "ss",
+}
+# Digits of every script Pakistanis type in -> ASCII.
+for _i, _c in enumerate("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"):
+    _FOLD[_c] = str(_i)
+for _i, _c in enumerate("\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"):
+    _FOLD[_c] = str(_i)
+# Diacritics (harakat), superscript alef, Quranic annotation marks, tatweel: dropped.
+for _cp in [*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E5),
+            0x06E7, 0x06E8, *range(0x06EA, 0x06EE), 0x0640]:
+    _FOLD[chr(_cp)] = ""
+# Zero-width and bidi control characters, soft hyphen, BOM: dropped.
+for _cp in [0x00AD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), 0x2060, *range(0x2066, 0x206A),
+            0xFEFF, 0x061C]:
+    _FOLD[chr(_cp)] = ""
+
+_FOLD_TABLE = str.maketrans(_FOLD)
+_DIGIT_TABLE = str.maketrans(
+    {c: str(i % 10) for i, c in enumerate("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+                                           "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")}
+)
+
+# Arabic-script letters (base block, supplement, presentation forms are NFKC-folded before use).
+ARABIC_LETTERS = frozenset(
+    chr(cp) for cp in [*range(0x0620, 0x064B), *range(0x066E, 0x06D4), 0x06D5, 0x06EE, 0x06EF,
+                       *range(0x06FA, 0x0700), *range(0x0750, 0x0780)]
+    if unicodedata.category(chr(cp)).startswith("L")
+)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A letter (not digit, not underscore) repeated: collapse the run to one letter.
+_REPEAT = re.compile(r"([^\W\d_])\1+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def display_form(text: str) -> str:
+    """The text as written, in NFC, with lone surrogates replaced by U+FFFD.
+
+    Replacing a lone surrogate keeps the length, so offsets into the display form are offsets into
+    the original text whenever the original was already NFC (almost always).
+    """
+    if not text.isascii():
+        if _SURROGATE.search(text):
+            text = _SURROGATE.sub("\ufffd", text)
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def to_ascii_digits(text: str) -> str:
+    """Urdu (Extended Arabic-Indic) and Arabic-Indic digits to ASCII; nothing else changes."""
+    return text.translate(_DIGIT_TABLE)
+
+
+def matching_key(text: str) -> str:
+    """The folded form used for every lookup (see the module docstring)."""
+    if text.isascii():
+        key = text.lower()
+    else:
+        if _SURROGATE.search(text):
+            text = _SURROGATE.sub("\ufffd", text)
+        key = unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).lower()
+    key = _REPEAT.sub(r"\1", key)
+    return _NON_WORD.sub(" ", key).strip()
+
+
+def fold_char(char: str) -> str:
+    """One original character's contribution to the key before run collapsing (may be empty)."""
+    if char.isascii():
+        return char.lower()
+    if "\ud800" <= char <= "\udfff":
+        char = "\ufffd"
+    return unicodedata.normalize("NFKC", char).translate(_FOLD_TABLE).lower()
+
+
+def matching_key_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``matching_key`` plus the original index of every key character.
+
+    Slow path (a Python loop per character): used for explanations and tests, never per message
+    in bulk. For text whose NFKC form composes across characters (rare: decomposed input) the key
+    may differ from ``matching_key`` in those characters only.
+    """
+    chars: list[str] = []
+    offsets: list[int] = []
+    prev_space = True
+    prev_letter = ""
+    for index, original in enumerate(text):
+        for char in fold_char(original):
+            if not (char.isalnum()):
+                if not prev_space:
+                    chars.append(" ")
+                    offsets.append(index)
+                    prev_space = True
+                prev_letter = ""
+                continue
+            if char == prev_letter and not char.isdigit():
+                continue
+            chars.append(char)
+            offsets.append(index)
+            prev_space = False
+            prev_letter = char
+    if chars and chars[-1] == " ":
+        chars.pop()
+        offsets.pop()
+    return "".join(chars), offsets
