@@ -231,6 +231,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 _NODE_MODULES = Path(os.environ.get("RABTA_NODE_MODULES", BASE_DIR.parent / "node_modules"))
 STATICFILES_DIRS = [("vendor", _NODE_MODULES)] if _NODE_MODULES.is_dir() else []
 MEDIA_ROOT = VAR_DIR / "media"

@@ -66,9 +66,9 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         # Keep the jurisdiction consistent from the bottom up.
-        if self.station_id and self.station.district_id != self.district_id:
+        if self.station is not None and self.station.district_id != self.district_id:
             self.district = self.station.district
-        if self.district_id and self.district.region_id != self.region_id:
+        if self.district is not None and self.district.region_id != self.region_id:
             self.region = self.district.region
         allowed = ROLE_LEVELS.get(self.role, set())
         if self.level not in allowed:

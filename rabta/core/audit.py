@@ -25,9 +25,8 @@ def _canonical_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(
+def body_digest(
     *,
-    seq: int,
     at: datetime,
     actor_id: int | None,
     actor_label: str,
@@ -40,11 +39,10 @@ def compute_hash(
     before: Any,
     after: Any,
     request_id: str,
-    prev_hash: str,
 ) -> str:
+    """SHA-256 of the event's content in a canonical JSON form."""
     payload = json.dumps(
         [
-            seq,
             _canonical_time(at),
             actor_id,
             actor_label,
@@ -57,7 +55,6 @@ def compute_hash(
             before,
             after,
             request_id,
-            prev_hash,
         ],
         sort_keys=True,
         ensure_ascii=False,
@@ -65,6 +62,14 @@ def compute_hash(
         default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def chain_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """The event's hash links its sequence number, its predecessor's hash and its content.
+
+    PostgreSQL's rabta_audit_append() computes the same expression in SQL.
+    """
+    return hashlib.sha256(f"{seq}:{prev_hash}:{digest}".encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -105,48 +110,55 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
-    actor_id = getattr(actor, "pk", None)
-    label = actor_label or (actor.get_username() if actor is not None else "system")
-    before_j, after_j = _jsonable(before), _jsonable(after)
-    request_id = current_request_id.get()
-    at = timezone.now()
+    fields: dict[str, Any] = {
+        "at": timezone.now(),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": actor_label or (actor.get_username() if actor is not None else "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr[:200],
+        "region_code": region_code,
+        "district_code": district_code,
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "request_id": current_request_id.get(),
+    }
+    digest = body_digest(**fields)
+    if connection.vendor == "postgresql":
+        return _append_postgresql(fields, digest)
     head = _lock_head()
     seq = head.seq + 1
-    digest = compute_hash(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        actor_label=label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr[:200],
-        region_code=region_code,
-        district_code=district_code,
-        before=before_j,
-        after=after_j,
-        request_id=request_id,
-        prev_hash=head.hash,
-    )
-    event = AuditEvent.objects.create(
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        actor_label=label,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr[:200],
-        region_code=region_code,
-        district_code=district_code,
-        before=before_j,
-        after=after_j,
-        request_id=request_id,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    digest_hash = chain_hash(seq, head.hash, digest)
+    event = AuditEvent.objects.create(seq=seq, prev_hash=head.hash, hash=digest_hash, **fields)
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest_hash)
     return event
+
+
+def _append_postgresql(fields: dict[str, Any], digest: str) -> AuditEvent:
+    """One round trip: the database function locks the head, chains, inserts and moves the head."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM rabta_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)",
+            [
+                fields["at"],
+                fields["actor_id"],
+                fields["actor_label"],
+                fields["action"],
+                fields["object_type"],
+                fields["object_id"],
+                fields["object_repr"],
+                fields["region_code"],
+                fields["district_code"],
+                None if fields["before"] is None else json.dumps(fields["before"], ensure_ascii=False),
+                None if fields["after"] is None else json.dumps(fields["after"], ensure_ascii=False),
+                fields["request_id"],
+                digest,
+            ],
+        )
+        row = cursor.fetchone()
+    event_id, seq, prev_hash, digest_hash = row
+    return AuditEvent(id=event_id, seq=seq, prev_hash=prev_hash, hash=digest_hash, **fields)
 
 
 @dataclass(frozen=True)
@@ -181,21 +193,23 @@ def verify_chain() -> VerifyResult:
                 return VerifyResult(
                     False, checked, f"entry seq={event.seq} id={event.pk} does not link to the entry before it (reordered or removed)", **where
                 )
-            digest = compute_hash(
-                seq=event.seq,
-                at=event.at,
-                actor_id=event.actor_id,
-                actor_label=event.actor_label,
-                action=event.action,
-                object_type=event.object_type,
-                object_id=event.object_id,
-                object_repr=event.object_repr,
-                region_code=event.region_code,
-                district_code=event.district_code,
-                before=event.before,
-                after=event.after,
-                request_id=event.request_id,
-                prev_hash=event.prev_hash,
+            digest = chain_hash(
+                event.seq,
+                event.prev_hash,
+                body_digest(
+                    at=event.at,
+                    actor_id=event.actor_id,
+                    actor_label=event.actor_label,
+                    action=event.action,
+                    object_type=event.object_type,
+                    object_id=event.object_id,
+                    object_repr=event.object_repr,
+                    region_code=event.region_code,
+                    district_code=event.district_code,
+                    before=event.before,
+                    after=event.after,
+                    request_id=event.request_id,
+                ),
             )
             if digest != event.hash:
                 return VerifyResult(

@@ -6,21 +6,18 @@ import logging
 import re
 
 _PATTERNS = [
+    re.compile(r"(?i)((?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]{8,})"),
     # key=value or "key": "value" where the key names a secret
     re.compile(
         r"(?i)((?:password|passwd|secret|token|api[_-]?key|authorization|otp|signature)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;]+)"
     ),
-    re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]{8,})"),
     re.compile(r"(://[^:/\s]+:)([^@\s]+)(@)"),
 ]
 
 
 def redact(text: str) -> str:
     for pattern in _PATTERNS:
-        if pattern.groups == 3:
-            text = pattern.sub(r"\1***\3", text)
-        else:
-            text = pattern.sub(r"\1***", text)
+        text = pattern.sub(r"\1***\3", text) if pattern.groups == 3 else pattern.sub(r"\1***", text)
     return text
 
 

@@ -15,26 +15,31 @@ GENESIS_HASH = "0" * 64
 
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=150)
-    action = models.CharField(max_length=80, db_index=True)
+    action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
-    region_code = models.CharField(max_length=8, blank=True, db_index=True)
-    district_code = models.CharField(max_length=8, blank=True, db_index=True)
+    region_code = models.CharField(max_length=8, blank=True)
+    district_code = models.CharField(max_length=8, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx")]
+        # Few indexes on purpose: every one is paid on each audited write.
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+            models.Index(fields=["district_code", "seq"], name="audit_district_idx"),
+            models.Index(fields=["region_code", "seq"], name="audit_region_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id} by {self.actor_label}"

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from rabta.accounts.models import Level
 from rabta.core.models import AuditEvent
 from rabta.core.permissions import Perm, require_perm
-from rabta.accounts.models import Level
 
 
 def audit_event_list(*, actor: Any, action: str = "") -> QuerySet[AuditEvent]:

@@ -21,13 +21,13 @@ class Named(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name_en
+
     @property
     def name(self) -> str:
         lang = (translation.get_language() or "en")[:2]
         return getattr(self, f"name_{lang}", "") or self.name_en
-
-    def __str__(self) -> str:
-        return self.name_en
 
 
 class Region(Named):

@@ -25,6 +25,7 @@ __all__ = [
     "fold_char",
     "matching_key",
     "matching_key_with_offsets",
+    "replace_surrogates",
     "to_ascii_digits",
 ]
 
@@ -128,6 +129,13 @@ def display_form(text: str) -> str:
     return text
 
 
+def replace_surrogates(text: str) -> str:
+    """Lone surrogates (which cannot be encoded as UTF-8) replaced by U+FFFD; length unchanged."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def to_ascii_digits(text: str) -> str:
     """Urdu (Extended Arabic-Indic) and Arabic-Indic digits to ASCII; nothing else changes."""
     return text.translate(_DIGIT_TABLE)
@@ -174,7 +182,7 @@ def matching_key_with_offsets(text: str) -> tuple[str, list[int]]:
                     prev_space = True
                 prev_letter = ""
                 continue
-            if char == prev_letter and not char.isdigit():
+            if char == prev_letter and not char.isdecimal():
                 continue
             chars.append(char)
             offsets.append(index)

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         logins = load_demo()
         out = self.stdout
         out.write("")
-        out.write("Demo log-ins (password for all: %s)" % DEMO_PASSWORD)
+        out.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         out.write(f"{'user':<20} {'role':<32} {'jurisdiction':<34} TOTP secret (add to an authenticator app)")
         for login in logins:
             out.write(f"{login.username:<20} {login.role:<32} {login.jurisdiction:<34} {login.totp_secret}")

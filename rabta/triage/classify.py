@@ -1,0 +1,327 @@
+"""Category, urgency and sensitivity: lexicon signals combined with the linear model.
+
+The lexicon (``data/lexicon.json``) is a list of signals, each a set of phrases in any of the four
+languages with what it says: a category weight, an urgency floor, "critical" (danger to life now)
+and a sensitivity reason. Phrases are folded to matching keys and found with one Aho-Corasick
+automaton on word boundaries (a phrase ending in "*" may continue: "harass*" finds "harassing").
+
+Combination, per message:
+1. category score = log(model probability) + LEXICON_WEIGHT * lexicon weight; the best wins.
+2. a critical signal is never outvoted: the message becomes an emergency with critical urgency,
+   unless it is a missing person or gender-based violence (kept, made critical) or a complaint about
+   police conduct (kept, made high).
+3. urgency is chosen among those PRODUCT.md allows for the category (emergency: critical; gbv and
+   missing: critical/high; crimes, complaints, cybercrime: high/normal; traffic: normal/low;
+   rumour: normal; information, feedback, other: low) by the model's urgency scores plus the
+   lexicon's urgency floors; a missing child reported the same day is critical.
+4. sensitive: every gbv_harassment case, a child victim (child words or an age under 18 in a case
+   about harm), a request for confidentiality or a fear of retaliation, or a confident model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from rabta.triage.model import CATEGORIES, URGENCIES
+from rabta.triage.normalise import matching_key
+
+__all__ = ["Classification", "Classifier", "Lexicon", "Signal", "SignalHit"]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+LEXICON_WEIGHT = 0.9
+SENSITIVE_MODEL_THRESHOLD = 0.6
+_URGENCY_RANK = {u: i for i, u in enumerate(URGENCIES)}  # critical=0 ... low=3
+
+ALLOWED_URGENCY: dict[str, tuple[str, ...]] = {
+    "emergency": ("critical",),
+    "gbv_harassment": ("critical", "high"),
+    "missing_person": ("critical", "high"),
+    "crime_report": ("high", "normal"),
+    "police_complaint": ("high", "normal"),
+    "cybercrime": ("high", "normal"),
+    "traffic": ("normal", "low"),
+    "rumor": ("normal",),
+    "information_request": ("low",),
+    "feedback": ("low",),
+    "other": ("low",),
+}
+# Categories in which someone comes to harm: a child named in them is a child victim.
+_HARM = frozenset({"emergency", "crime_report", "police_complaint", "gbv_harassment", "missing_person",
+                   "cybercrime", "rumor"})
+# Critical signals that describe a cry for help rather than an event: critical only with support.
+_SUPPORTING_ONLY = frozenset({"help-now"})
+
+# An age under 18: "6 saal", "۶ سالہ", "9 years old", "عمر ۴", "age 7", "5 کلن".
+_AGE = re.compile(
+    r"(?:\b(?:umar|umr|age|aged|عمر)\s+(\d{1,2})\b)|(?:\b(\d{1,2})\s*(?:saal|sal|sala|saala|years?|yrs?|"
+    r"سال|سالہ|سالا|کلن|کلنه|کلنی|کلونو)\b)"
+)
+_NUMBER_WORDS = {
+    "ek": 1, "do": 2, "teen": 3, "char": 4, "chaar": 4, "panch": 5, "paanch": 5, "chay": 6, "chhe": 6, "saat": 7,
+    "aath": 8, "nau": 9, "das": 10, "gyarah": 11, "barah": 12, "one": 1, "two": 2, "three": 3, "four": 4,
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "ایک": 1, "دو": 2, "تین": 3, "چار": 4, "پانچ": 5, "چھ": 6, "سات": 7, "آٹھ": 8, "اٹھ": 8, "نو": 9,
+    "دس": 10, "گیارہ": 11, "بارہ": 12, "یو": 1, "دوه": 2, "درې": 3, "دری": 3, "څلور": 4, "سلور": 4, "پنځه": 5,
+    "پنزه": 5, "شپږ": 6, "شپژ": 6, "اووه": 7, "اته": 8, "نهه": 9, "لس": 10,
+}
+_WORD_AGE = re.compile(r"\b(\w+)\s+(?:saal|sal|years?|سال|سالہ|کلن|کلنه|کلنی)\b")
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One lexicon signal."""
+
+    tag: str
+    category: str | None
+    weight: float
+    urgency: str | None
+    critical: bool
+    sensitive: str | None
+
+
+@dataclass(frozen=True)
+class SignalHit:
+    """A phrase of a signal found in the matching key ([start, end) on the key)."""
+
+    signal: Signal
+    phrase: str
+    start: int
+    end: int
+
+
+@dataclass
+class Classification:
+    """The category/urgency/sensitivity decision with its confidences and evidence."""
+
+    category: str
+    urgency: str
+    sensitive: bool
+    category_confidence: float
+    urgency_confidence: float
+    sensitive_confidence: float
+    reasons: list[str] = field(default_factory=list)
+    explain: dict[str, Any] = field(default_factory=dict)
+
+
+class Lexicon:
+    """The lexicon compiled into one automaton."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.version = str(data.get("version", "0"))
+        self.signals: list[Signal] = []
+        self._phrases: list[tuple[str, bool, Signal]] = []
+        automaton: Any = ahocorasick.Automaton()
+        table: dict[str, list[int]] = {}
+        for raw in data.get("signals", []):
+            signal = Signal(
+                tag=str(raw["tag"]),
+                category=raw.get("category"),
+                weight=float(raw.get("weight", 0.0)),
+                urgency=raw.get("urgency"),
+                critical=bool(raw.get("critical", False)),
+                sensitive=raw.get("sensitive"),
+            )
+            self.signals.append(signal)
+            for phrase in raw.get("phrases", []):
+                text = str(phrase)
+                prefix = text.endswith("*")
+                key = matching_key(text.rstrip("*"))
+                if not key:
+                    continue
+                table.setdefault(key, []).append(len(self._phrases))
+                self._phrases.append((key, prefix, signal))
+        for key, indices in table.items():
+            automaton.add_word(key, tuple(indices))
+        if table:
+            automaton.make_automaton()
+        self._automaton = automaton
+        self._empty = not table
+        self.words = frozenset(word for key in table for word in key.split())
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Lexicon:
+        """Load ``data/lexicon.json``."""
+        path = path or DATA_DIR / "lexicon.json"
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def match(self, key: str) -> list[SignalHit]:
+        """Every phrase found on word boundaries, in order of position."""
+        if self._empty or not key:
+            return []
+        hits: list[SignalHit] = []
+        size = len(key)
+        for end_index, indices in self._automaton.iter(key):
+            end = end_index + 1
+            for index in indices:
+                phrase, prefix, signal = self._phrases[index]
+                start = end - len(phrase)
+                if start > 0 and key[start - 1] != " ":
+                    continue
+                if end < size and key[end] != " " and not prefix:
+                    continue
+                hits.append(SignalHit(signal, phrase, start, end))
+        hits.sort(key=lambda h: (h.start, -h.end))
+        return hits
+
+
+def child_age(key: str) -> int | None:
+    """The lowest age under 18 mentioned in a matching key, if any."""
+    ages: list[int] = []
+    for match in _AGE.finditer(key):
+        value = match.group(1) or match.group(2)
+        if value:
+            ages.append(int(value))
+    for match in _WORD_AGE.finditer(key):
+        number = _NUMBER_WORDS.get(match.group(1))
+        if number is not None:
+            ages.append(number)
+    young = [a for a in ages if 0 < a < 18]
+    return min(young) if young else None
+
+
+class Classifier:
+    """Lexicon rules plus model scores -> category, urgency, sensitive."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+
+    def decide(self, key: str, category_probs: Any, urgency_probs: Any, sensitive_prob: float,
+               *, explain: bool = False, hits: list[SignalHit] | None = None) -> Classification:
+        """Combine the lexicon hits on ``key`` with the model's probabilities for one message."""
+        if hits is None:
+            hits = self.lexicon.match(key)
+        reasons: list[str] = []
+        by_signal: dict[str, list[SignalHit]] = {}
+        for hit in hits:
+            by_signal.setdefault(hit.signal.tag, []).append(hit)
+        signals = {tag: found[0].signal for tag, found in by_signal.items()}
+
+        lex = dict.fromkeys(CATEGORIES, 0.0)
+        for tag, found in by_signal.items():
+            signal = signals[tag]
+            if signal.category and signal.weight:
+                distinct = len({h.phrase for h in found})
+                lex[signal.category] += signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
+
+        model_cat = {c: float(category_probs[i]) for i, c in enumerate(CATEGORIES)}
+        combined = {c: math.log(model_cat[c] + 1e-4) + LEXICON_WEIGHT * lex[c] for c in CATEGORIES}
+        category = max(CATEGORIES, key=lambda c: combined[c])
+        top_model = max(CATEGORIES, key=lambda c: model_cat[c])
+        reasons.append(f"model: {top_model} {model_cat[top_model]:.2f}")
+        for tag, found in by_signal.items():
+            signal = signals[tag]
+            if signal.category:
+                phrases = ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
+                reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical else ""))
+
+        # Critical: danger to life now is never outvoted.
+        critical_tags = [t for t, s in signals.items() if s.critical and t not in _SUPPORTING_ONLY]
+        support = [t for t, s in signals.items() if s.critical and t in _SUPPORTING_ONLY]
+        critical = bool(critical_tags)
+        if not critical and support and (
+            category in ("emergency", "gbv_harassment", "missing_person")
+            or model_cat["emergency"] >= 0.3
+            or any(s.category in ("emergency", "gbv_harassment") and s.weight >= 1.0 for s in signals.values())
+        ):
+            critical = True
+            critical_tags = support
+        if critical and category not in ("missing_person", "gbv_harassment", "police_complaint", "emergency"):
+            if category != "emergency":
+                reasons.append(f"critical signal ({', '.join(critical_tags)}): {category} -> emergency")
+            category = "emergency"
+
+        # Urgency among what the category allows.
+        model_urg = {u: float(urgency_probs[i]) for i, u in enumerate(URGENCIES)}
+        allowed = ALLOWED_URGENCY[category]
+        floors = [s.urgency for s in signals.values() if s.urgency and s.category in (category, None)]
+        urgency_score = {u: math.log(model_urg[u] + 1e-4) for u in allowed}
+        for floor in floors:
+            for u in allowed:
+                if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
+                    urgency_score[u] += 0.5
+        urgency = max(allowed, key=lambda u: (urgency_score[u], -_URGENCY_RANK[u]))
+        age = child_age(key)
+        child = "child" in signals or "child-abuse" in signals or age is not None
+        recent = "recent-today" in signals
+        if critical:
+            if category == "police_complaint":
+                urgency = "high"
+            else:
+                urgency = "critical"
+                reasons.append(f"critical: {', '.join(critical_tags)}")
+        elif category == "missing_person" and child and recent and (age is None or age <= 14):
+            urgency = "critical"
+            reasons.append("missing child reported the same day -> critical")
+        allowed_mass = sum(model_urg[u] for u in allowed)
+        urgency_confidence = model_urg[urgency] / allowed_mass if allowed_mass > 0 else 0.0
+        if critical or len(allowed) == 1:
+            urgency_confidence = max(urgency_confidence, 0.9)
+
+        # Sensitivity.
+        sensitive_reasons: list[str] = []
+        if category == "gbv_harassment":
+            sensitive_reasons.append("gender-based violence or harassment")
+        if "transgender" in signals:
+            sensitive_reasons.append("transgender person")
+        if child and category in _HARM:
+            sensitive_reasons.append("child victim" + (f" (age {age})" if age is not None else ""))
+        if "confidential" in signals:
+            sensitive_reasons.append("asks for confidentiality")
+        if "retaliation-fear" in signals and category not in ("feedback", "other", "information_request"):
+            sensitive_reasons.append("fears retaliation")
+        if sensitive_prob >= SENSITIVE_MODEL_THRESHOLD and category in _HARM:
+            sensitive_reasons.append(f"model: sensitive {sensitive_prob:.2f}")
+        sensitive = bool(sensitive_reasons)
+        if sensitive:
+            reasons.append("sensitive: " + "; ".join(sensitive_reasons))
+        rule_based = len(sensitive_reasons) > (1 if sensitive_prob >= SENSITIVE_MODEL_THRESHOLD else 0)
+        if sensitive:
+            sensitive_confidence = 0.95 if rule_based else sensitive_prob
+        else:
+            sensitive_confidence = 1.0 - sensitive_prob
+
+        probs = _softmax_dict(combined)
+        category_confidence = probs[category]
+        if critical and category == "emergency":
+            category_confidence = max(category_confidence, 0.8)
+        reasons.append(f"urgency {urgency}")
+        result = Classification(
+            category=category,
+            urgency=urgency,
+            sensitive=sensitive,
+            category_confidence=round(float(category_confidence), 3),
+            urgency_confidence=round(float(urgency_confidence), 3),
+            sensitive_confidence=round(float(sensitive_confidence), 3),
+            reasons=reasons,
+        )
+        if explain:
+            result.explain = {
+                "model_category": {c: round(v, 4) for c, v in model_cat.items()},
+                "model_urgency": {u: round(v, 4) for u, v in model_urg.items()},
+                "model_sensitive": round(float(sensitive_prob), 4),
+                "lexicon_category": {c: round(v, 3) for c, v in lex.items() if v},
+                "combined_category": {c: round(v, 4) for c, v in probs.items()},
+                "signals": [
+                    {"tag": h.signal.tag, "phrase": h.phrase, "key_start": h.start, "key_end": h.end}
+                    for h in hits
+                ],
+                "child_age": age,
+                "critical": critical_tags if critical else [],
+            }
+        return result
+
+
+def _softmax_dict(scores: Mapping[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exp = {k: math.exp(v - top) for k, v in scores.items()}
+    total = sum(exp.values())
+    return {k: v / total for k, v in exp.items()}

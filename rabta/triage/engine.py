@@ -1,0 +1,206 @@
+"""The triage engine: one object that holds the compiled data and turns texts into decisions.
+
+Loading compiles the gazetteer and lexicon automata and reads the model file (about a second); do it
+once per process through ``Engine.default()``. Everything after that is deterministic: the same text
+and the same data files give the same output, and the output carries ``ruleset`` so a decision can be
+replayed against the data that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rabta.triage.classify import Classifier, Lexicon
+from rabta.triage.features import model_text
+from rabta.triage.language import LanguageIdentifier
+from rabta.triage.model import CATEGORIES, URGENCIES, LinearModel, ModelScores
+from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, replace_surrogates
+from rabta.triage.pii import find_pii, redact
+from rabta.triage.places import Gazetteer, PlaceResult
+
+__all__ = ["ENGINE_VERSION", "Engine", "ruleset_version"]
+
+ENGINE_VERSION = "1.0"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_DATA_FILES = ("language.json", "lexicon.json", "gazetteer.json", "places_extra.json", "model.npz")
+# The model and language rules see at most this much of a message; places, lexicon and PII see all.
+MODEL_CHARS = 4000
+LANGUAGE_CHARS = 20000
+_BATCH = 256
+
+_lock = threading.Lock()
+_default: Engine | None = None
+_ruleset: dict[Path, str] = {}
+
+
+def ruleset_version(data_dir: Path | None = None) -> str:
+    """Engine version plus a digest of every data file: names exactly the rules that decided."""
+    data_dir = data_dir or DATA_DIR
+    cached = _ruleset.get(data_dir)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    for name in _DATA_FILES:
+        path = data_dir / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    version = f"triage-{ENGINE_VERSION}+{digest.hexdigest()[:12]}"
+    _ruleset[data_dir] = version
+    return version
+
+
+def _common_words(language: LanguageIdentifier, lexicon: Lexicon) -> set[str]:
+    """Words that must never be fuzzily read as a place name."""
+    data = json.loads((DATA_DIR / "language.json").read_text(encoding="utf-8"))
+    words: set[str] = set()
+    for group in ("roman_urdu_words", "english_words", "latin_other_words"):
+        for phrase in data.get(group, {}):
+            words.update(str(phrase).lower().split())
+    words.update(w for w in lexicon.words if w.isascii())
+    return words
+
+
+class Engine:
+    """Language, place, category, urgency, sensitivity and personal data for messages."""
+
+    def __init__(self, data_dir: Path | None = None, *, model_path: Path | None = None,
+                 gazetteer_path: Path | None = None) -> None:
+        self.data_dir = data_dir or DATA_DIR
+        self.lexicon = Lexicon.load(self.data_dir / "lexicon.json")
+        self.language = LanguageIdentifier(json.loads((self.data_dir / "language.json").read_text(encoding="utf-8")))
+        self.gazetteer = Gazetteer.load(
+            gazetteer_path or self.data_dir / "gazetteer.json",
+            extra_path=self.data_dir / "places_extra.json",
+            common_words=_common_words(self.language, self.lexicon),
+        )
+        self.classifier = Classifier(self.lexicon)
+        path = model_path or self.data_dir / "model.npz"
+        self.model: LinearModel | None = LinearModel.load(path) if path.exists() else None
+        if self.model is not None:
+            self.language.set_trigram_model(self.model.trigram_llr)
+        self.ruleset = ruleset_version(self.data_dir)
+        if model_path is not None or gazetteer_path is not None:
+            self.ruleset += f"+model-{self.model.digest if self.model else 'none'}"
+            if gazetteer_path is not None:
+                self.ruleset += f"+gazetteer-{self.gazetteer.version}"
+
+    @classmethod
+    def default(cls) -> Engine:
+        """The process-wide engine, loaded on first use."""
+        global _default
+        if _default is None:
+            with _lock:
+                if _default is None:
+                    _default = cls()
+        return _default
+
+    # -- public API ----------------------------------------------------------------------------
+    def triage(self, text: str, *, channel: str | None = None, explain: bool = False) -> dict[str, Any]:
+        """Triage one message (see CONTRACTS.md for the output; "id" is added by the caller)."""
+        return self.triage_many([text], channels=[channel], explain=explain)[0]
+
+    def triage_many(self, texts: Sequence[str], *, channels: Sequence[str | None] | None = None,
+                    explain: bool = False) -> list[dict[str, Any]]:
+        """Triage a batch; faster per message than one by one (the model scores the batch at once)."""
+        results: list[dict[str, Any]] = []
+        for offset in range(0, len(texts), _BATCH):
+            chunk = texts[offset:offset + _BATCH]
+            chunk_channels = channels[offset:offset + _BATCH] if channels is not None else None
+            results.extend(self._triage_chunk(chunk, chunk_channels, explain))
+        return results
+
+    # -- internals -----------------------------------------------------------------------------
+    def _scores(self, model_texts: list[str]) -> ModelScores:
+        if self.model is None:
+            n = len(model_texts)
+            return ModelScores(
+                np.full((n, len(CATEGORIES)), 1.0 / len(CATEGORIES)),
+                np.full((n, len(URGENCIES)), 1.0 / len(URGENCIES)),
+                np.full(n, 0.5),
+            )
+        return self.model.predict(model_texts)
+
+    def _triage_chunk(self, texts: Sequence[str], channels: Sequence[str | None] | None,
+                      explain: bool) -> list[dict[str, Any]]:
+        displays = [display_form(t if isinstance(t, str) else str(t)) for t in texts]
+        keys = [matching_key(d) for d in displays]
+        scores = self._scores([model_text(k[:MODEL_CHARS], d[:MODEL_CHARS]) for k, d in zip(keys, displays, strict=True)])
+        out: list[dict[str, Any]] = []
+        for i, (display, key) in enumerate(zip(displays, keys, strict=True)):
+            channel = channels[i] if channels is not None else None
+            out.append(self._assemble(texts[i], display, key, scores, i, channel, explain))
+        return out
+
+    def _assemble(self, original: str, display: str, key: str, scores: ModelScores, row: int,
+                  channel: str | None, explain: bool) -> dict[str, Any]:
+        language = self.language.identify(display[:LANGUAGE_CHARS])
+        place: PlaceResult = self.gazetteer.locate(key, display)
+        decision = self.classifier.decide(key, scores.category[row], scores.urgency[row],
+                                          float(scores.sensitive[row]), explain=explain)
+        # Personal data spans are offsets into the text as received (only lone surrogates, which
+        # cannot be written out as UTF-8, are replaced, one for one).
+        safe = replace_surrogates(original)
+        spans = find_pii(safe)
+        reasons = [f"language {language.language}: {language.evidence[0]}" if language.evidence else
+                   f"language {language.language}"]
+        reasons.extend(place.reasons)
+        if place.district is None and not place.reasons:
+            reasons.append("no place in KP named")
+        reasons.extend(decision.reasons)
+        if spans:
+            kinds = sorted({s.kind for s in spans})
+            reasons.append(f"personal data redacted: {', '.join(kinds)}")
+        result: dict[str, Any] = {
+            "language": language.language,
+            "category": decision.category,
+            "urgency": decision.urgency,
+            "district": place.district,
+            "police_station": place.station,
+            "sensitive": decision.sensitive,
+            "pii": [s.as_dict() for s in spans],
+            "redacted_text": redact(safe, spans),
+            "confidence": {
+                "category": decision.category_confidence,
+                "urgency": decision.urgency_confidence,
+                "language": language.confidence,
+                "district": place.confidence,
+                "sensitive": decision.sensitive_confidence,
+            },
+            "reasons": reasons,
+            "ruleset": self.ruleset,
+        }
+        if explain:
+            result["explain"] = self._explain(display, key, place, decision.explain, language.evidence, channel)
+        return result
+
+    def _explain(self, display: str, key: str, place: PlaceResult, decision: dict[str, Any],
+                 language_evidence: tuple[str, ...], channel: str | None) -> dict[str, Any]:
+        key_check, offsets = matching_key_with_offsets(display[:MODEL_CHARS])
+
+        def original_span(start: int, end: int) -> list[int] | None:
+            if key_check != key[:len(key_check)] or end > len(offsets) or start >= end:
+                return None
+            return [offsets[start], offsets[end - 1] + 1]
+
+        signals = decision.get("signals", [])
+        for signal in signals:
+            signal["span"] = original_span(signal["key_start"], signal["key_end"])
+        return {
+            "matching_key": key[:MODEL_CHARS],
+            "channel": channel,
+            "language": list(language_evidence),
+            "places": [
+                {"text": h.text, "role": h.role, "fuzzy": h.fuzzy, "span": original_span(h.start, h.end),
+                 "candidates": [{"id": p.id, "kind": p.kind, "district": p.district, "station": p.station}
+                                for p in h.places]}
+                for h in place.hits
+            ],
+            **decision,
+        }

@@ -1,0 +1,104 @@
+"""Features for the linear model, computed the same way in training and at inference.
+
+* Character n-grams (2 to 5) of " " + matching key + " ", hashed into 2**CHAR_BITS buckets with a
+  fixed 64-bit polynomial hash computed by numpy over the whole batch at once (no Python loop per
+  n-gram, no per-process hash seed: the same text always gives the same buckets).
+* Word unigrams and bigrams of the matching key, looked up in the vocabulary learnt in training.
+
+Each block is scaled by 1/sqrt(number of features in it), so long and short messages weigh alike.
+Only numpy is needed here; scikit-learn is used by ``train`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["CHAR_BITS", "NGRAM_SIZES", "char_ngrams", "word_features", "model_text"]
+
+CHAR_BITS = 18
+NGRAM_SIZES = (2, 3, 4, 5)
+_MULT = np.uint64(0x100000001B3)  # FNV-style multiplier
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SALT = [np.uint64((n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF) for n in range(8)]
+_SHIFT = np.uint64(64 - CHAR_BITS)
+QUESTION_TOKEN = "qmarkq"
+
+IntArray = npt.NDArray[np.int64]
+
+
+def model_text(key: str, display: str) -> str:
+    """The text the model sees: the matching key plus a token for a question mark."""
+    if "?" in display or "\u061f" in display:
+        return key + " " + QUESTION_TOKEN if key else QUESTION_TOKEN
+    return key
+
+
+def char_ngrams(texts: Sequence[str]) -> tuple[IntArray, IntArray]:
+    """Hashed character n-gram buckets of every text.
+
+    Returns (buckets, owner): ``buckets[i]`` is a bucket in [0, 2**CHAR_BITS) and ``owner[i]`` the
+    index of the text it came from. The order (all 2-grams, then 3-grams, ...) is the same whether
+    a text is alone or in a batch, so sums over it are bit-for-bit the same too.
+    """
+    if not texts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    padded = [" " + t + " " for t in texts]
+    lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
+    joined = "".join(padded)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    total = codes.shape[0]
+    starts = np.zeros(len(padded), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    ends = starts + lengths
+    owner_of_position = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)
+    end_of_position = ends[owner_of_position]
+    positions = np.arange(total, dtype=np.int64)
+    buckets: list[IntArray] = []
+    owners: list[IntArray] = []
+    rolling = codes.copy()
+    with np.errstate(over="ignore"):
+        for n in range(2, max(NGRAM_SIZES) + 1):
+            # rolling[p] is now the hash of codes[p : p + n] (valid for p <= total - n)
+            rolling = rolling[: total - n + 1] * _MULT + codes[n - 1:]
+            if n not in NGRAM_SIZES:
+                continue
+            count = total - n + 1
+            valid = positions[:count] + n <= end_of_position[:count]
+            mixed = ((rolling ^ _SALT[n]) * _GOLDEN) >> _SHIFT
+            buckets.append(mixed[valid].astype(np.int64))
+            owners.append(owner_of_position[:count][valid])
+    return np.concatenate(buckets), np.concatenate(owners)
+
+
+def word_features(texts: Sequence[str], vocabulary: Mapping[str, int]) -> tuple[IntArray, IntArray]:
+    """Vocabulary indices of word unigrams and bigrams of every text, and their owners."""
+    indices: list[int] = []
+    owners: list[int] = []
+    get = vocabulary.get
+    for owner, text in enumerate(texts):
+        words = text.split()
+        previous = ""
+        for word in words:
+            index = get(word)
+            if index is not None:
+                indices.append(index)
+                owners.append(owner)
+            if previous:
+                index = get(previous + " " + word)
+                if index is not None:
+                    indices.append(index)
+                    owners.append(owner)
+            previous = word
+    return np.asarray(indices, dtype=np.int64), np.asarray(owners, dtype=np.int64)
+
+
+def word_tokens(text: str) -> list[str]:
+    """The unigram and bigram strings of a text (used to build the vocabulary in training)."""
+    words = text.split()
+    grams = list(words)
+    grams.extend(a + " " + b for a, b in zip(words, words[1:], strict=False))
+    return grams

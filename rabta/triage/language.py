@@ -1,0 +1,280 @@
+"""Language identification: en, ur (Urdu script), ps (Pashto script), ur-Latn (Roman Urdu), und.
+
+Script first: the letters of the display form are counted per script and the dominant script wins
+(a mixed message gets its dominant language). Then:
+
+* Arabic script: Urdu against Pashto. Pashto-only letters (ټ ډ ړ ږ ښ ځ څ ڼ ګ ې ۍ), Arabic ي used
+  beside Farsi ی, and Pashto function words (زه، زما، کښې، دلته، سره، ته، ...) against Urdu-only
+  letters (ں ے ھ ٹ ڈ ڑ) and Urdu function words (ہے، کا، میں، نے، سے، ...). Function words weigh
+  more than letters, so Pashto typed on an Urdu keyboard is still Pashto.
+* Latin script: Roman Urdu against English with two weighted word lists plus, for words in
+  neither list, a character-trigram log-likelihood table trained from the corpus (shipped in the
+  model file). Only when the evidence is tied does py3langid break the tie; it is loaded lazily on
+  first need because it costs about 75 MB of memory.
+* No letters at all (emoji, digits, punctuation) or another script dominating: und.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rabta.triage.normalise import ARABIC_LETTERS
+
+__all__ = ["LANGUAGES", "LanguageGuess", "LanguageIdentifier"]
+
+LANGUAGES = ("en", "ur", "ps", "ur-Latn", "und")
+
+_PASHTO_LETTERS = frozenset("ټډړږښځڅڼګېۍ")
+_URDU_LETTERS = frozenset("ںےۓھٹڈڑ")
+_ARABIC_YEH = "\u064a"
+_FARSI_YEH = "\u06cc"
+
+_LIGHT: dict[str, str] = {
+    "\u0643": "\u06a9",  # ك -> ک
+    "\u0649": "\u06cc",  # ى -> ی
+    "\u0647": "\u06c1",  # ه -> ہ
+    "\u06c0": "\u06c1",
+    "\u06c2": "\u06c1",
+    "\u0629": "\u06c1",
+    "\u06d5": "\u06c1",
+    "\u0623": "\u0627",
+    "\u0625": "\u0627",
+    "\u0622": "\u0627",
+    "\u0671": "\u0627",
+    "\u06d3": "\u0626\u06d2",
+}
+for _cp in [*range(0x064B, 0x0660), 0x0670, 0x0640, 0x0654, 0x0655, *range(0x200B, 0x2010), 0xFEFF]:
+    _LIGHT[chr(_cp)] = ""
+_LIGHT_TABLE = str.maketrans(_LIGHT)
+_ARABIC_YEH_TO_FARSI = str.maketrans({_ARABIC_YEH: _FARSI_YEH})
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_LATIN_RUN = re.compile(r"([a-z])\1{2,}")
+_ARABIC_COUNT_TABLE = str.maketrans(dict.fromkeys(ARABIC_LETTERS))
+_LATIN_COUNT_TABLE = str.maketrans(
+    {chr(cp): None for cp in range(0x41, 0x250) if chr(cp).isalpha()}
+)
+
+_DATA = Path(__file__).resolve().parent / "data" / "language.json"
+
+
+def light_fold(text: str) -> str:
+    """Arabic-script folding that keeps every Urdu/Pashto distinction (and Arabic ي)."""
+    return text.translate(_LIGHT_TABLE)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """A language decision with its confidence and evidence."""
+
+    language: str
+    confidence: float
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class LatinScores:
+    """Evidence for Roman Urdu against English in a Latin-script text."""
+
+    roman_urdu: float
+    english: float
+    other: float
+    model: float
+    roman_urdu_hits: tuple[str, ...]
+    english_hits: tuple[str, ...]
+
+
+def _sigmoid_confidence(margin: float, scale: float = 1.5) -> float:
+    return round(1.0 / (1.0 + math.exp(-min(abs(margin), 40.0) / scale)), 3)
+
+
+class LanguageIdentifier:
+    """Rule-based identifier with a trained character model for unknown Latin words."""
+
+    def __init__(self, data: Mapping[str, Any] | None = None,
+                 trigram_llr: Mapping[str, float] | None = None) -> None:
+        if data is None:
+            data = json.loads(_DATA.read_text(encoding="utf-8"))
+        self.version: str = str(data.get("version", "0"))
+        self._ps = {light_fold(k): float(v) for k, v in data["pashto_words"].items()}
+        self._ur = {light_fold(k): float(v) for k, v in data["urdu_words"].items()}
+        self._ru = {k.lower(): float(v) for k, v in data["roman_urdu_words"].items()}
+        self._en = {k.lower(): float(v) for k, v in data["english_words"].items()}
+        self._other = {k.lower(): float(v) for k, v in data.get("latin_other_words", {}).items()}
+        # Positive log-likelihood ratio favours Roman Urdu over English.
+        self._trigram_llr: dict[str, float] = dict(trigram_llr or {})
+        self._langid: Any = None
+        self._langid_lock = threading.Lock()
+        self.langid_loaded = False
+
+    def set_trigram_model(self, trigram_llr: Mapping[str, float]) -> None:
+        """Install the trained character-trigram table (Roman Urdu vs English)."""
+        self._trigram_llr = dict(trigram_llr)
+
+    # -- entry point ---------------------------------------------------------------------------
+    def identify(self, text: str) -> LanguageGuess:
+        """Identify the language of a display-form text."""
+        if text.isascii():
+            latin = sum(1 for c in text if c.isalpha())
+            if latin == 0:
+                return LanguageGuess("und", 0.99, ("no letters",))
+            return self._latin(text)
+        arabic = len(text) - len(text.translate(_ARABIC_COUNT_TABLE))
+        latin = len(text) - len(text.translate(_LATIN_COUNT_TABLE))
+        other = 0
+        if arabic + latin < len(text) // 2:
+            # Few Latin/Arabic letters: look for another script (rare, so a Python loop is fine).
+            other = sum(1 for c in text if c.isalpha()) - arabic - latin
+        if arabic + latin + other == 0:
+            return LanguageGuess("und", 0.99, ("no letters",))
+        if other > arabic and other > latin:
+            return LanguageGuess("und", 0.9, (f"script: {other} letters outside Latin/Arabic",))
+        if arabic >= latin:
+            guess = self._arabic(text)
+            if latin:
+                return LanguageGuess(guess.language, guess.confidence,
+                                     guess.evidence + (f"mixed: {arabic} Arabic-script vs {latin} Latin letters",))
+            return guess
+        latin_text = "".join(c if c < "\u0250" else " " for c in text)
+        guess = self._latin(latin_text)
+        return LanguageGuess(guess.language, guess.confidence,
+                             guess.evidence + (f"mixed: {latin} Latin vs {arabic} Arabic-script letters",))
+
+    # -- Arabic script -------------------------------------------------------------------------
+    def _arabic(self, text: str) -> LanguageGuess:
+        folded = light_fold(text)
+        ps_letters = sum(1 for c in folded if c in _PASHTO_LETTERS)
+        ur_letters = sum(1 for c in folded if c in _URDU_LETTERS)
+        arabic_yeh = folded.count(_ARABIC_YEH)
+        farsi_yeh = folded.count(_FARSI_YEH)
+        if arabic_yeh and not farsi_yeh:
+            # An Arabic keyboard: ي is just its yeh, not the Pashto letter.
+            folded = folded.translate(_ARABIC_YEH_TO_FARSI)
+            arabic_yeh = 0
+        ps = min(ps_letters, 12) * 1.0 + (min(arabic_yeh, 4) * 0.5 if farsi_yeh else 0.0)
+        ur = min(ur_letters, 12) * 0.4
+        ps_hits: list[str] = []
+        ur_hits: list[str] = []
+        words = _WORD.findall(folded)
+        previous = ""
+        for word in words:
+            weight = self._ps.get(word)
+            if weight:
+                ps += weight
+                ps_hits.append(word)
+            weight = self._ur.get(word)
+            if weight:
+                ur += weight
+                ur_hits.append(word)
+            if previous:
+                pair = previous + " " + word
+                weight = self._ps.get(pair)
+                if weight:
+                    ps += weight
+                    ps_hits.append(pair)
+            previous = word
+        margin = ps - ur
+        evidence = (
+            f"script: Arabic; Pashto {ps:.1f} ({ps_letters} letters; {', '.join(ps_hits[:6])}) "
+            f"vs Urdu {ur:.1f} ({ur_letters} letters; {', '.join(ur_hits[:6])})",
+        )
+        if ps == 0 and ur == 0:
+            return LanguageGuess("ur", 0.6, evidence + ("no Urdu/Pashto evidence: Urdu by default",))
+        if margin > 0:
+            return LanguageGuess("ps", _sigmoid_confidence(margin), evidence)
+        return LanguageGuess("ur", _sigmoid_confidence(margin), evidence)
+
+    # -- Latin script --------------------------------------------------------------------------
+    def latin_scores(self, text: str) -> LatinScores:
+        """Roman Urdu and English word scores, the character-model score and the hits."""
+        lowered = _LATIN_RUN.sub(r"\1", text.lower())
+        words = _WORD.findall(lowered)
+        ru = en = other = 0.0
+        model = 0.0
+        ru_hits: list[str] = []
+        en_hits: list[str] = []
+        previous = ""
+        llr = self._trigram_llr
+        for word in words:
+            r = self._ru.get(word, 0.0)
+            e = self._en.get(word, 0.0)
+            o = self._other.get(word, 0.0)
+            if previous:
+                pair = previous + " " + word
+                pr = self._ru.get(pair, 0.0)
+                if pr:
+                    r += pr
+                    ru_hits.append(pair)
+            previous = word
+            if r:
+                ru += r
+                ru_hits.append(word)
+            if e:
+                en += e
+                en_hits.append(word)
+            other += o
+            if not r and not e and llr and len(word) > 2 and word.isascii():
+                padded = f" {word} "
+                total = 0.0
+                for i in range(len(padded) - 2):
+                    total += llr.get(padded[i:i + 3], 0.0)
+                # One unknown word is at most worth a weak function word.
+                model += max(-1.0, min(1.0, total / 3.0))
+        return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
+
+    def _latin(self, text: str) -> LanguageGuess:
+        scores = self.latin_scores(text)
+        margin = scores.roman_urdu - scores.english + 0.8 * scores.model
+        evidence = (
+            f"script: Latin; Roman Urdu {scores.roman_urdu:.1f} ({', '.join(scores.roman_urdu_hits[:6])}) "
+            f"vs English {scores.english:.1f} ({', '.join(scores.english_hits[:6])}); "
+            f"character model {scores.model:+.2f}",
+        )
+        if scores.other >= 3 and scores.other > scores.roman_urdu + scores.english:
+            return LanguageGuess("und", 0.7, evidence + (f"other Latin-script language {scores.other:.1f}",))
+        if abs(margin) < 0.5:
+            tie = self._tie_break(text)
+            if tie is not None:
+                return LanguageGuess(tie[0], tie[1], evidence + (f"tie broken by py3langid: {tie[0]}",))
+            if margin == 0:
+                return LanguageGuess("en", 0.5, evidence + ("no evidence: English by default",))
+        if margin > 0:
+            return LanguageGuess("ur-Latn", _sigmoid_confidence(margin), evidence)
+        return LanguageGuess("en", _sigmoid_confidence(margin), evidence)
+
+    def _tie_break(self, text: str) -> tuple[str, float] | None:
+        letters = sum(1 for c in text if c.isalpha())
+        if letters < 8:
+            return None
+        identifier = self._load_langid()
+        if identifier is None:
+            return None
+        code, score = identifier.classify(text)
+        score = float(score)
+        if code == "en":
+            return "en", round(min(score, 0.9), 3)
+        if code in ("hi", "ur", "pa"):
+            return "ur-Latn", round(min(score, 0.9), 3)
+        if score > 0.98 and code in ("fr", "de", "es", "it", "pt", "nl", "tr", "id", "ms"):
+            return "und", round(min(score, 0.9), 3)
+        return None
+
+    def _load_langid(self) -> Any:
+        with self._langid_lock:
+            if not self.langid_loaded:
+                self.langid_loaded = True
+                try:
+                    from py3langid.langid import MODEL_FILE
+                    from py3langid.langid import LanguageIdentifier as LangId
+
+                    self._langid = LangId.from_model_file(MODEL_FILE, norm_probs=True)
+                except Exception:
+                    self._langid = None
+            return self._langid

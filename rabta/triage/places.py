@@ -1,0 +1,369 @@
+"""Place identification against the KP gazetteer.
+
+Every name of every place (Latin, Urdu and Pashto spellings) is turned into its matching key and
+put into one Aho-Corasick automaton, together with the names of places outside KP, the names of the
+province and the stop phrases. A message's matching key is scanned once; each hit must sit on word
+boundaries (in Arabic script a name may also touch the next word when it ends in a letter that does
+not join, as in پشاورمیں). Overlapping hits are resolved longest first, so a stop phrase (براہ کرم,
+خیبر پختونخوا) swallows the place name inside it, and "Upper Dir" beats "Dir".
+
+Names listed as ambiguous (Tank, کرم, ...) count only with a place word next to them (district,
+ضلع, city, thana, ...), with a capital letter in the middle of a Latin sentence, or when another
+place of the same district is named.
+
+When no KP place matched exactly, Latin words of six letters or more that are not ordinary words are
+compared with the Latin place names by edit distance (one edit up to seven letters, two above),
+starting with the same letter; bigrams are compared with two-word names the same way.
+
+The district is the one with the highest score: each hit counts 1 (a district name), 1.2 (tehsil,
+station, locality or landmark: more specific), 0.6 when fuzzy; ties go to the first mentioned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from rabta.triage.normalise import matching_key
+
+__all__ = ["Gazetteer", "Place", "PlaceHit", "PlaceResult"]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+_KP, _OUTSIDE, _PROVINCE, _STOP = "kp", "outside", "province", "stop"
+_SPECIFICITY = {"district": 1.0, "tehsil": 1.2, "station": 1.2, "locality": 1.2, "landmark": 1.2}
+# Arabic letters that never join the following letter: a name ending in one may touch the next word.
+_NON_JOINING = frozenset("اآأإدڈذرڑزژوؤےۓءۃة")
+_FUZZY_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class Place:
+    """One gazetteer place inside KP."""
+
+    id: str
+    kind: str
+    district: str
+    station: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class PlaceHit:
+    """A name found in the matching key: [start, end) on the key, what it names."""
+
+    start: int
+    end: int
+    text: str
+    role: str  # kp | outside | province | stop
+    places: tuple[Place, ...] = ()
+    outside_name: str = ""
+    fuzzy: bool = False
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """The district and station decided for a message, with the evidence."""
+
+    district: str | None
+    station: str | None
+    confidence: float
+    reasons: tuple[str, ...] = ()
+    hits: tuple[PlaceHit, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class _Entry:
+    key: str
+    places: list[Place] = field(default_factory=list)
+    outside: str = ""
+    province: bool = False
+    stop: bool = False
+
+
+def _is_arabic(char: str) -> bool:
+    return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
+
+
+class Gazetteer:
+    """The KP gazetteer compiled for matching."""
+
+    def __init__(self, data: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
+                 common_words: Iterable[str] = ()) -> None:
+        extra = extra or {}
+        self.version = str(data.get("version", "0"))
+        self.districts: list[str] = []
+        self.places: list[Place] = []
+        entries: dict[str, _Entry] = {}
+
+        def entry(key: str) -> _Entry:
+            found = entries.get(key)
+            if found is None:
+                found = entries[key] = _Entry(key)
+            return found
+
+        for raw in data.get("places", []):
+            names = [str(n) for n in raw.get("names", []) if str(n).strip()]
+            if not names:
+                continue
+            place = Place(
+                id=str(raw.get("id", names[0])),
+                kind=str(raw.get("kind", "locality")),
+                district=str(raw["district"]),
+                station=(str(raw["station"]) if raw.get("station") else None),
+                name=names[0],
+            )
+            self.places.append(place)
+            if place.kind == "district" and place.district not in self.districts:
+                self.districts.append(place.district)
+            for name in names:
+                key = matching_key(name)
+                if key and place not in entry(key).places:
+                    entry(key).places.append(place)
+        for raw in [*data.get("outside", []), *extra.get("outside", [])]:
+            names = [str(n) for n in raw.get("names", []) if str(n).strip()]
+            for name in names:
+                key = matching_key(name)
+                if key and not entry(key).outside:
+                    entry(key).outside = names[0]
+        for name in [*data.get("province", []), *extra.get("province", [])]:
+            key = matching_key(str(name))
+            if key:
+                entry(key).province = True
+        for name in [*data.get("stop_phrases", []), *extra.get("stop_phrases", [])]:
+            key = matching_key(str(name))
+            if key:
+                entry(key).stop = True
+        ambiguous = {**dict(data.get("ambiguous", {})), **dict(extra.get("ambiguous", {}))}
+        self._ambiguous = frozenset(k for k in (matching_key(str(n)) for n in ambiguous) if k)
+        self._context = frozenset(
+            k for k in (matching_key(str(w)) for w in extra.get("context_words", [])) if k
+        )
+
+        self._entries = list(entries.values())
+        self._automaton: Any = ahocorasick.Automaton()
+        for index, item in enumerate(self._entries):
+            self._automaton.add_word(item.key, index)
+        self._automaton.make_automaton()
+
+        # Fuzzy candidates: Latin-script names of KP places, bucketed by first letter.
+        common = {matching_key(w) for w in common_words}
+        common.update(k for k in entries if k and not any(e.places for e in [entries[k]]))
+        self._common = frozenset(common)
+        self._fuzzy_single: dict[str, list[str]] = {}
+        self._fuzzy_double: dict[str, list[str]] = {}
+        for item in self._entries:
+            if not item.places or not item.key.isascii() or item.key in self._ambiguous:
+                continue
+            tokens = item.key.split()
+            if len(tokens) == 1 and len(item.key) >= 6 and item.key.isalpha():
+                self._fuzzy_single.setdefault(item.key[0], []).append(item.key)
+            elif len(tokens) == 2 and len(item.key) >= 9:
+                self._fuzzy_double.setdefault(item.key[0], []).append(item.key)
+        self._fuzzy_cache: dict[str, str | None] = {}
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, extra_path: Path | None = None,
+             common_words: Iterable[str] = ()) -> Gazetteer:
+        """Load the gazetteer data file (and the engine's own additions)."""
+        path = path or DATA_DIR / "gazetteer.json"
+        extra_path = extra_path or DATA_DIR / "places_extra.json"
+        # A missing gazetteer leaves the engine working (no district is ever found) rather than dead.
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"version": "missing"}
+        extra = json.loads(extra_path.read_text(encoding="utf-8")) if extra_path.exists() else {}
+        return cls(data, extra=extra, common_words=common_words)
+
+    # -- matching ------------------------------------------------------------------------------
+    def _boundary_ok(self, key: str, start: int, end: int, name: str) -> bool:
+        if start > 0:
+            before = key[start - 1]
+            if before != " " and not (_is_arabic(name[0]) and before in _NON_JOINING):
+                return False
+        if end < len(key):
+            after = key[end]
+            if after != " " and not (_is_arabic(name[-1]) and name[-1] in _NON_JOINING
+                                     and _is_arabic(after)):
+                return False
+        return True
+
+    def _has_context(self, key: str, start: int, end: int, display: str | None) -> bool:
+        before = key[max(0, start - 80):start].split()[-2:]
+        after = key[end:end + 80].split()[:2]
+        if any(w in self._context for w in (*before, *after)):
+            return True
+        pairs = [" ".join(before[-2:]), " ".join(after[:2])]
+        if any(p in self._context for p in pairs):
+            return True
+        name = key[start:end]
+        if display is not None and name.isascii() and not display.isupper():
+            # A capitalised Latin name that is not the first word of a sentence.
+            pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in name.split()) + r"\b",
+                                 re.IGNORECASE)
+            for count, match in enumerate(pattern.finditer(display)):
+                if count >= 20:
+                    break
+                if display[match.start()].isupper():
+                    head = display[max(0, match.start() - 40):match.start()].rstrip()
+                    if head and head[-1] not in ".!?\n":
+                        return True
+        return False
+
+    def find(self, key: str, display: str | None = None) -> list[PlaceHit]:
+        """Every accepted name in the key, in order of position (stop phrases included)."""
+        raw: list[tuple[int, int, _Entry]] = []
+        for end_index, index in self._automaton.iter(key):
+            item = self._entries[index]
+            end = end_index + 1
+            start = end - len(item.key)
+            if self._boundary_ok(key, start, end, item.key):
+                raw.append((start, end, item))
+        if not raw:
+            return []
+        raw.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+        taken: list[tuple[int, int]] = []
+        hits: list[PlaceHit] = []
+        for start, end, item in raw:
+            if any(s < end and start < e for s, e in taken):
+                continue
+            taken.append((start, end))
+            if item.stop:
+                hits.append(PlaceHit(start, end, item.key, _STOP))
+            elif item.province:
+                hits.append(PlaceHit(start, end, item.key, _PROVINCE))
+            elif item.places:
+                hits.append(PlaceHit(start, end, item.key, _KP, tuple(item.places)))
+            elif item.outside:
+                hits.append(PlaceHit(start, end, item.key, _OUTSIDE, outside_name=item.outside))
+        hits.sort(key=lambda h: h.start)
+        # Ambiguous names need context or a confirming place of the same district.
+        confirmed = {p.district for h in hits if h.role == _KP and h.text not in self._ambiguous
+                     for p in h.places}
+        result: list[PlaceHit] = []
+        for hit in hits:
+            if hit.role == _KP and hit.text in self._ambiguous:
+                same = any(p.district in confirmed for p in hit.places)
+                if not same and not self._has_context(key, hit.start, hit.end, display):
+                    continue
+            result.append(hit)
+        return result
+
+    def _fuzzy_token(self, token: str, buckets: Mapping[str, list[str]], limit: int) -> str | None:
+        cached = self._fuzzy_cache.get(token, "")
+        if cached != "":
+            return cached
+        choices = buckets.get(token[0], [])
+        best: str | None = None
+        if choices:
+            found = process.extractOne(token, choices, scorer=Levenshtein.distance, score_cutoff=limit)
+            if found is not None:
+                best = str(found[0])
+        if len(self._fuzzy_cache) >= _FUZZY_CACHE_LIMIT:
+            self._fuzzy_cache.clear()
+        self._fuzzy_cache[token] = best
+        return best
+
+    def fuzzy(self, key: str) -> list[PlaceHit]:
+        """Misspelt Latin place names (only used when nothing matched exactly)."""
+        if not self._fuzzy_single:
+            return []
+        hits: list[PlaceHit] = []
+        tokens = key.split(" ")
+        position = 0
+        starts: list[int] = []
+        for token in tokens:
+            starts.append(position)
+            position += len(token) + 1
+        by_key = {e.key: e for e in self._entries if e.places}
+        for i, token in enumerate(tokens):
+            if len(token) >= 6 and token.isascii() and token.isalpha() and token not in self._common:
+                limit = 1 if len(token) <= 7 else 2
+                name = self._fuzzy_token(token, self._fuzzy_single, limit)
+                if name is not None and name in by_key:
+                    hits.append(PlaceHit(starts[i], starts[i] + len(token), token, _KP,
+                                         tuple(by_key[name].places), fuzzy=True))
+                    continue
+            if i + 1 < len(tokens) and self._fuzzy_double:
+                pair = token + " " + tokens[i + 1]
+                if len(pair) >= 9 and pair.isascii() and token not in self._common \
+                        and tokens[i + 1] not in self._common:
+                    name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+                    if name is not None and name in by_key:
+                        hits.append(PlaceHit(starts[i], starts[i] + len(pair), pair, _KP,
+                                             tuple(by_key[name].places), fuzzy=True))
+        return hits
+
+    # -- decision ------------------------------------------------------------------------------
+    def locate(self, key: str, display: str | None = None) -> PlaceResult:
+        """Decide district and station for a message from its matching key."""
+        hits = self.find(key, display)
+        kp = [h for h in hits if h.role == _KP]
+        if not kp:
+            fuzzy = self.fuzzy(key)
+            if fuzzy:
+                kp = fuzzy
+                hits = sorted([*hits, *fuzzy], key=lambda h: h.start)
+        reasons: list[str] = []
+        for hit in hits:
+            if hit.role == _STOP:
+                reasons.append(f"'{hit.text}' is a stop phrase, not a place")
+            elif hit.role == _PROVINCE:
+                reasons.append(f"'{hit.text}' names the province, not a district")
+            elif hit.role == _OUTSIDE:
+                reasons.append(f"place '{hit.text}' ({hit.outside_name}) is outside KP")
+        if not kp:
+            outside = any(h.role == _OUTSIDE for h in hits)
+            return PlaceResult(None, None, 0.9 if outside or reasons else 0.7, tuple(reasons), tuple(hits))
+
+        definite = {h.places[0].district for h in kp if len({p.district for p in h.places}) == 1}
+        scores: dict[str, float] = {}
+        first: dict[str, int] = {}
+        chosen: list[tuple[PlaceHit, Place]] = []
+        for order, hit in enumerate(kp):
+            districts = list(dict.fromkeys(p.district for p in hit.places))
+            if len(districts) > 1:
+                matching = [p for p in hit.places if p.district in definite]
+                candidates = matching or list(hit.places)
+                share = 1.0 if matching else 0.5 / len(districts)
+            else:
+                candidates = list(hit.places)
+                share = 1.0
+            place = max(candidates, key=lambda p: _SPECIFICITY.get(p.kind, 1.0))
+            weight = _SPECIFICITY.get(place.kind, 1.0) * share * (0.6 if hit.fuzzy else 1.0)
+            if len(districts) > 1 and not (set(districts) & definite):
+                # Spread the weak evidence over every district it could mean, first one first.
+                for p in candidates:
+                    scores[p.district] = scores.get(p.district, 0.0) + weight
+                    first.setdefault(p.district, order)
+            else:
+                scores[place.district] = scores.get(place.district, 0.0) + weight
+                first.setdefault(place.district, order)
+            chosen.append((hit, place))
+        district = max(scores, key=lambda d: (scores[d], -first[d]))
+        station: str | None = None
+        for hit, place in chosen:
+            if place.district != district:
+                continue
+            if place.station:
+                station = place.station
+                break
+        for hit, place in chosen:
+            if place.district != district:
+                continue
+            detail = f" (station {place.station})" if place.station else ""
+            how = "fuzzy " if hit.fuzzy else ""
+            reasons.append(f"{how}place '{hit.text}' -> {place.district}{detail}")
+        total = sum(scores.values())
+        confidence = scores[district] / total if total else 0.0
+        if any(h.fuzzy for h, p in chosen if p.district == district):
+            confidence *= 0.8
+        if district not in definite:
+            confidence *= 0.6
+        return PlaceResult(district, station, round(min(confidence, 1.0), 3), tuple(reasons), tuple(hits))
