@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "rabta.core",
     "rabta.accounts",
     "rabta.org",
+    "rabta.intake",
+    "rabta.cases",
+    "rabta.notify",
+    "rabta.portal",
 ]
 
 MIDDLEWARE = [
@@ -263,7 +267,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = _env_bool("RABTA_CELERY_EAGER", TESTING)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "sweep-pending-events": {"task": "intake.sweep_pending_events", "schedule": 30.0},
+    "sweep-outbox": {"task": "notify.sweep_outbox", "schedule": 30.0},
+    "check-clocks": {"task": "cases.check_clocks", "schedule": 60.0},
+}
+
+# Outbound notifications
+DEFAULT_FROM_EMAIL = os.environ.get("RABTA_FROM_EMAIL", "rabta@localhost")
+EMAIL_HOST = os.environ.get("RABTA_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("RABTA_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("RABTA_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("RABTA_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("RABTA_SMTP_TLS", False)
+EMAIL_TIMEOUT = 10
+if EMBEDDED and not os.environ.get("RABTA_SMTP_HOST"):
+    # The embedded demo has no mail server: messages are written under ./var/mail instead.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+RABTA_SMS_GATEWAY_URL = os.environ.get("RABTA_SMS_GATEWAY_URL", "")
+RABTA_SMS_GATEWAY_TOKEN = os.environ.get("RABTA_SMS_GATEWAY_TOKEN", "")
 
 LOGGING = {
     "version": 1,

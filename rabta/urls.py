@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/accounts/login/?next=/admin/", query_string=False)),
     path("admin/", admin.site.urls),
     path("org/", include("rabta.org.urls")),
+    path("", include("rabta.portal.urls")),
+    path("", include("rabta.cases.urls")),
     path("", include("rabta.core.urls")),
 ]
 

@@ -20,6 +20,14 @@ def _post_codes(post: Post) -> dict[str, str]:
     }
 
 
+def _post_in_scope(actor: Any, post: Post) -> Post:
+    """The post, re-read inside the actor's jurisdiction with what the audit event needs."""
+    found = Post.objects.filter(jurisdiction_q(actor), pk=post.pk).select_related("region", "district").first()
+    if found is None:
+        raise ValidationError("This post is outside your jurisdiction.")
+    return found
+
+
 @transaction.atomic
 def assign_post_holder(*, actor: Any, post: Post, user: Any, note: str = "") -> PostHolding:
     """Make `user` the holder of `post` (a transfer): the previous holder's term ends now.
@@ -27,12 +35,11 @@ def assign_post_holder(*, actor: Any, post: Post, user: Any, note: str = "") -> 
     On a desk several officers serve at once, so earlier holders stay.
     """
     require_perm(actor, Perm.CHANGE_POST_HOLDER)
-    if not Post.objects.filter(jurisdiction_q(actor), pk=post.pk).exists():
-        raise ValidationError("This post is outside your jurisdiction.")
+    post = _post_in_scope(actor, post)
     if not user.is_active:
         raise ValidationError({"user": "This account is disabled."})
     now = timezone.now()
-    current = list(PostHolding.objects.select_for_update().filter(post=post, ended_at__isnull=True))
+    current = list(PostHolding.objects.select_for_update().select_related("user").filter(post=post, ended_at__isnull=True))
     if any(h.user_id == user.pk for h in current):
         raise ValidationError({"user": f"{user.get_username()} already holds {post}."})
     ended = []
@@ -56,9 +63,7 @@ def assign_post_holder(*, actor: Any, post: Post, user: Any, note: str = "") -> 
 @transaction.atomic
 def end_post_holding(*, actor: Any, holding: PostHolding) -> PostHolding:
     require_perm(actor, Perm.CHANGE_POST_HOLDER)
-    post = holding.post
-    if not Post.objects.filter(jurisdiction_q(actor), pk=post.pk).exists():
-        raise ValidationError("This post is outside your jurisdiction.")
+    post = _post_in_scope(actor, holding.post)
     if holding.ended_at is not None:
         raise ValidationError("This term has already ended.")
     holding.ended_at = timezone.now()

@@ -38,12 +38,14 @@ __all__ = ["Classification", "Classifier", "Lexicon", "Signal", "SignalHit"]
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 LEXICON_WEIGHT = 0.9
+URGENCY_FLOOR_WEIGHT = 1.0
+NOW_DISTANCE = 40  # characters of matching key between a violent act and a "now" marker
 SENSITIVE_MODEL_THRESHOLD = 0.6
 _URGENCY_RANK = {u: i for i, u in enumerate(URGENCIES)}  # critical=0 ... low=3
 
 ALLOWED_URGENCY: dict[str, tuple[str, ...]] = {
     "emergency": ("critical",),
-    "gbv_harassment": ("critical", "high"),
+    "gbv_harassment": ("critical", "high", "normal"),
     "missing_person": ("critical", "high"),
     "crime_report": ("high", "normal"),
     "police_complaint": ("high", "normal"),
@@ -65,6 +67,13 @@ _AGE = re.compile(
     r"(?:\b(?:umar|umr|age|aged|عمر)\s+(\d{1,2})\b)|(?:\b(\d{1,2})\s*(?:saal|sal|sala|saala|years?|yrs?|"
     r"سال|سالہ|سالا|کلن|کلنه|کلنی|کلونو)\b)"
 )
+# English present progressive ("is beating", "are firing"): the act is going on.
+_PROGRESSIVE = re.compile(r"\b(?:is|are|am|still)\s+(?:\w+\s+)?\w{2,}ing\b")
+# "son (6)", "beti 5", "بیٹا ۴": an age right after a word for a child.
+_CHILD_AGE = re.compile(
+    r"\b(?:son|daughter|child|kid|boy|girl|beta|beti|bacha|bachi|baccha|bachay|larka|larki|"
+    r"بیٹا|بیٹی|بچہ|بچی|بچے|زوی|لور|ماشوم|ہلک|جینی)\s+(?:\w+\s+)?(\d{1,2})\b"
+)
 _NUMBER_WORDS = {
     "ek": 1, "do": 2, "teen": 3, "char": 4, "chaar": 4, "panch": 5, "paanch": 5, "chay": 6, "chhe": 6, "saat": 7,
     "aath": 8, "nau": 9, "das": 10, "gyarah": 11, "barah": 12, "one": 1, "two": 2, "three": 3, "four": 4,
@@ -73,6 +82,11 @@ _NUMBER_WORDS = {
     "دس": 10, "گیارہ": 11, "بارہ": 12, "یو": 1, "دوه": 2, "درې": 3, "دری": 3, "څلور": 4, "سلور": 4, "پنځه": 5,
     "پنزه": 5, "شپږ": 6, "شپژ": 6, "اووه": 7, "اته": 8, "نهه": 9, "لس": 10,
 }
+_NUMBER_WORDS.update({"تیرہ": 13, "چودہ": 14, "پندرہ": 15, "سولہ": 16, "سترہ": 17, "یوولس": 11, "دولس": 12,
+                      "دیارلس": 13, "څوارلس": 14, "پنځلس": 15, "شپاړس": 16, "اوولس": 17, "terah": 13,
+                      "chauda": 14, "pandrah": 15, "sola": 16, "satrah": 17, "thirteen": 13, "fourteen": 14,
+                      "fifteen": 15, "sixteen": 16, "seventeen": 17})
+_NUMBER_KEYS = {matching_key(word): value for word, value in _NUMBER_WORDS.items()}
 _WORD_AGE = re.compile(r"\b(\w+)\s+(?:saal|sal|years?|سال|سالہ|کلن|کلنه|کلنی)\b")
 
 
@@ -84,8 +98,9 @@ class Signal:
     category: str | None
     weight: float
     urgency: str | None
-    critical: bool
+    critical: str | None  # always | unless_rumor | with_now | support
     sensitive: str | None
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,8 +142,9 @@ class Lexicon:
                 category=raw.get("category"),
                 weight=float(raw.get("weight", 0.0)),
                 urgency=raw.get("urgency"),
-                critical=bool(raw.get("critical", False)),
+                critical=_critical_mode(raw.get("critical")),
                 sensitive=raw.get("sensitive"),
+                requires=tuple(str(t) for t in raw.get("requires", [])),
             )
             self.signals.append(signal)
             for phrase in raw.get("phrases", []):
@@ -173,6 +189,23 @@ class Lexicon:
         return hits
 
 
+def _near(hits: list[SignalHit], spans: list[tuple[int, int]]) -> bool:
+    """Whether any hit lies within NOW_DISTANCE characters of any span (either side)."""
+    for hit in hits:
+        for start, end in spans:
+            if start - NOW_DISTANCE <= hit.end and hit.start <= end + NOW_DISTANCE:
+                return True
+    return False
+
+
+def _critical_mode(value: object) -> str | None:
+    if value is True:
+        return "always"
+    if value in ("always", "unless_rumor", "with_now", "support"):
+        return str(value)
+    return None
+
+
 def child_age(key: str) -> int | None:
     """The lowest age under 18 mentioned in a matching key, if any."""
     ages: list[int] = []
@@ -180,8 +213,10 @@ def child_age(key: str) -> int | None:
         value = match.group(1) or match.group(2)
         if value:
             ages.append(int(value))
+    for match in _CHILD_AGE.finditer(key):
+        ages.append(int(match.group(1)))
     for match in _WORD_AGE.finditer(key):
-        number = _NUMBER_WORDS.get(match.group(1))
+        number = _NUMBER_KEYS.get(match.group(1))
         if number is not None:
             ages.append(number)
     young = [a for a in ages if 0 < a < 18]
@@ -203,17 +238,28 @@ class Classifier:
         by_signal: dict[str, list[SignalHit]] = {}
         for hit in hits:
             by_signal.setdefault(hit.signal.tag, []).append(hit)
+        # A signal that needs another (police misconduct words need a police actor) counts only with it.
+        for tag in [t for t, found in by_signal.items()
+                    if found[0].signal.requires and not any(r in by_signal for r in found[0].signal.requires)]:
+            del by_signal[tag]
         signals = {tag: found[0].signal for tag, found in by_signal.items()}
 
         lex = dict.fromkeys(CATEGORIES, 0.0)
+        lex_ordinary = dict.fromkeys(CATEGORIES, 0.0)  # without the always-critical signals
         for tag, found in by_signal.items():
             signal = signals[tag]
             if signal.category and signal.weight:
                 distinct = len({h.phrase for h in found})
-                lex[signal.category] += signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
+                value = signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
+                lex[signal.category] += value
+                if signal.critical != "always":
+                    lex_ordinary[signal.category] += value
 
         model_cat = {c: float(category_probs[i]) for i, c in enumerate(CATEGORIES)}
-        combined = {c: math.log(model_cat[c] + 1e-4) + LEXICON_WEIGHT * lex[c] for c in CATEGORIES}
+        log_model = {c: math.log(model_cat[c] + 1e-4) for c in CATEGORIES}
+        combined = {c: log_model[c] + LEXICON_WEIGHT * lex[c] for c in CATEGORIES}
+        if not key:
+            combined["other"] += 10.0  # nothing to read: no letters, no digits
         category = max(CATEGORIES, key=lambda c: combined[c])
         top_model = max(CATEGORIES, key=lambda c: model_cat[c])
         reasons.append(f"model: {top_model} {model_cat[top_model]:.2f}")
@@ -221,46 +267,90 @@ class Classifier:
             signal = signals[tag]
             if signal.category:
                 phrases = ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
-                reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical else ""))
+                reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical == "always" else ""))
+
+        # Cybercrime aimed at a woman (her pictures, harassment) is gender-based harassment (PRODUCT.md).
+        female = "woman-victim" in signals or "female-self" in signals or "spouse" in signals
+        if category == "cybercrime" and female and (
+            "blackmail-images" in signals or "harassment" in signals or "sexual-violence" in signals
+        ):
+            reasons.append("cybercrime aimed at a woman -> gbv_harassment")
+            category = "gbv_harassment"
 
         # Critical: danger to life now is never outvoted.
-        critical_tags = [t for t, s in signals.items() if s.critical and t not in _SUPPORTING_ONLY]
-        support = [t for t, s in signals.items() if s.critical and t in _SUPPORTING_ONLY]
-        critical = bool(critical_tags)
-        if not critical and support and (
+        now_spans = [(h.start, h.end) for h in by_signal.get("now", [])]
+        now_spans += [m.span() for m in _PROGRESSIVE.finditer(key)] if key.isascii() else []
+        past = "crime-past-time" in signals
+        critical_tags = [t for t, s in signals.items() if s.critical == "always"]
+        critical_tags += [
+            t for t, s in signals.items()
+            if s.critical == "with_now" and _near(by_signal[t], now_spans)
+        ]
+        if category != "rumor" and not past:
+            critical_tags += [t for t, s in signals.items() if s.critical == "unless_rumor"]
+        support = [t for t, s in signals.items() if s.critical == "support"]
+        if not critical_tags and support and (
             category in ("emergency", "gbv_harassment", "missing_person")
-            or model_cat["emergency"] >= 0.3
-            or any(s.category in ("emergency", "gbv_harassment") and s.weight >= 1.0 for s in signals.values())
+            or model_cat["emergency"] >= 0.5
+            or any(s.critical == "with_now" for s in signals.values())
         ):
-            critical = True
             critical_tags = support
-        if critical and category not in ("missing_person", "gbv_harassment", "police_complaint", "emergency"):
-            if category != "emergency":
-                reasons.append(f"critical signal ({', '.join(critical_tags)}): {category} -> emergency")
-            category = "emergency"
+        if not critical_tags and "help-word" in signals and len(key.split()) <= 3:
+            critical_tags = ["help-word"]
+            reasons.append("a bare cry for help")
+        ordinary = {c: log_model[c] + LEXICON_WEIGHT * lex_ordinary[c] for c in CATEGORIES}
+        before = max(CATEGORIES, key=lambda c: ordinary[c])
+        if critical_tags and before == "rumor" and "rumor" in signals:
+            # Hearsay about danger is a claim to confirm or deny, not danger now.
+            reasons.append(f"critical words ({', '.join(critical_tags)}) inside a rumour: not critical")
+            critical_tags = []
+        critical = bool(critical_tags)
+        if critical:
+            misconduct = "police-actor" in signals and any(
+                s.category == "police_complaint" and s.weight >= 2.0 for s in signals.values())
+            if before == "cybercrime" and female and "blackmail-images" in signals:
+                before = "gbv_harassment"
+            keep = (
+                (before == "gbv_harassment" and lex_ordinary["gbv_harassment"] >= 2.0)
+                or ("dv-violence" in signals)
+                or misconduct
+                or (before == "missing_person" and all(signals[t].critical != "always" for t in critical_tags))
+            )
+            new_category = ("police_complaint" if misconduct else before) if keep else "emergency"
+            if new_category != category:
+                reasons.append(f"critical signal ({', '.join(critical_tags)}): {category} -> {new_category}")
+            category = new_category
 
         # Urgency among what the category allows.
         model_urg = {u: float(urgency_probs[i]) for i, u in enumerate(URGENCIES)}
         allowed = ALLOWED_URGENCY[category]
+        if len(allowed) > 1 and allowed[0] == "critical":
+            allowed = allowed[1:]  # critical comes from the rules below, never from the model alone
         floors = [s.urgency for s in signals.values() if s.urgency and s.category in (category, None)]
+        if "recent-crime" in signals and category in ("crime_report", "cybercrime"):
+            floors.append("high")
         urgency_score = {u: math.log(model_urg[u] + 1e-4) for u in allowed}
-        for floor in floors:
+        for floor in set(floors):
             for u in allowed:
                 if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
-                    urgency_score[u] += 0.5
-        urgency = max(allowed, key=lambda u: (urgency_score[u], -_URGENCY_RANK[u]))
+                    urgency_score[u] += URGENCY_FLOOR_WEIGHT
+        urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
         age = child_age(key)
-        child = "child" in signals or "child-abuse" in signals or age is not None
+        child = "child" in signals or "child-abuse" in signals or age is not None or (
+            "children-plural" in signals and category == "missing_person")
         recent = "recent-today" in signals
         if critical:
             if category == "police_complaint":
                 urgency = "high"
+                urgency_score = {"high": 0.0}
             else:
                 urgency = "critical"
                 reasons.append(f"critical: {', '.join(critical_tags)}")
         elif category == "missing_person" and child and recent and (age is None or age <= 14):
             urgency = "critical"
             reasons.append("missing child reported the same day -> critical")
+        if urgency not in allowed:
+            allowed = (urgency, *allowed)
         allowed_mass = sum(model_urg[u] for u in allowed)
         urgency_confidence = model_urg[urgency] / allowed_mass if allowed_mass > 0 else 0.0
         if critical or len(allowed) == 1:
@@ -270,7 +360,7 @@ class Classifier:
         sensitive_reasons: list[str] = []
         if category == "gbv_harassment":
             sensitive_reasons.append("gender-based violence or harassment")
-        if "transgender" in signals:
+        if "transgender" in signals and category in _HARM:
             sensitive_reasons.append("transgender person")
         if child and category in _HARM:
             sensitive_reasons.append("child victim" + (f" (age {age})" if age is not None else ""))

@@ -62,6 +62,8 @@ def char_ngrams(texts: Sequence[str]) -> tuple[IntArray, IntArray]:
     rolling = codes.copy()
     with np.errstate(over="ignore"):
         for n in range(2, max(NGRAM_SIZES) + 1):
+            if total - n + 1 <= 0:
+                break
             # rolling[p] is now the hash of codes[p : p + n] (valid for p <= total - n)
             rolling = rolling[: total - n + 1] * _MULT + codes[n - 1:]
             if n not in NGRAM_SIZES:

@@ -192,6 +192,10 @@ class LanguageIdentifier:
         return LanguageGuess("ur", _sigmoid_confidence(margin), evidence)
 
     # -- Latin script --------------------------------------------------------------------------
+    def latin_words(self, text: str) -> list[str]:
+        """The words of a Latin-script text as the Roman Urdu/English rules see them."""
+        return [w for w in _WORD.findall(_LATIN_RUN.sub(r"\1", text.lower())) if w.isascii()]
+
     def latin_scores(self, text: str) -> LatinScores:
         """Roman Urdu and English word scores, the character-model score and the hits."""
         lowered = _LATIN_RUN.sub(r"\1", text.lower())
@@ -226,7 +230,7 @@ class LanguageIdentifier:
                 for i in range(len(padded) - 2):
                     total += llr.get(padded[i:i + 3], 0.0)
                 # One unknown word is at most worth a weak function word.
-                model += max(-1.0, min(1.0, total / 3.0))
+                model += max(-1.0, min(1.0, total / (len(padded) - 2)))
         return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
 
     def _latin(self, text: str) -> LanguageGuess:

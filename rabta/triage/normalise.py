@@ -4,7 +4,7 @@
   identification and PII detection look at this level, because the aggressive folding below throws
   away signals they need (Arabic ي is a Pashto signal; the dashes of a CNIC are part of its span).
 * ``matching_key`` is what lexicons, the gazetteer and the model match against: Arabic/Persian/Urdu
-  code-point variants folded to one letter, Pashto letters folded to their Urdu look-alikes,
+  code-point variants folded to one letter (ي ى ۍ -> ی, ې -> ے, ك -> ک, ه ھ ۀ ة -> ہ, أ إ آ -> ا), Pashto letters folded to their Urdu look-alikes,
   diacritics, zero-width characters and tatweel removed, Urdu/Arabic-Indic digits turned into ASCII,
   runs of one repeated letter collapsed to a single letter ("soooo" -> "so", "Abbottabad" ->
   "abotabad"), lower case, and every run of non-word characters turned into one space.
@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _YEH = "\u06cc"  # ی FARSI YEH, the Urdu yeh
+_YEH_BARREE = "\u06d2"  # ے
 _HEH = "\u06c1"  # ہ HEH GOAL, the Urdu heh
 _KAF = "\u06a9"  # ک KEHEH
 _GAF = "\u06af"  # گ
@@ -37,14 +38,14 @@ _ALEF = "\u0627"
 
 # One table, applied with str.translate (C speed). Values may be "" (drop) or several letters.
 _FOLD: dict[str, str] = {
-    # yeh forms, including the Pashto ones (ې ۍ) and the Urdu yeh barree (ے)
+    # yeh forms. Yeh barree (ے) stays apart from ی: in Urdu it carries gender and number
+    # (لڑکے boys / لڑکی girl, بچے / بچی). Pashto ې sounds like ے and is typed as ے on Urdu keyboards.
     "\u064a": _YEH,  # ي
     "\u0649": _YEH,  # ى
-    "\u06d0": _YEH,  # ې
     "\u06cd": _YEH,  # ۍ
-    "\u06d2": _YEH,  # ے
-    "\u06d3": "\u0626" + _YEH,  # ۓ -> ئی so that جاۓ and جائے meet
     "\u06ce": _YEH,  # ێ
+    "\u06d0": _YEH_BARREE,  # ې
+    "\u06d3": "\u0626" + _YEH_BARREE,  # ۓ -> ئے so that جاۓ and جائے meet
     # kaf / gaf
     "\u0643": _KAF,  # ك
     "\u06aa": _KAF,  # ڪ

@@ -250,7 +250,10 @@ class Gazetteer:
         for hit in hits:
             if hit.role == _KP and hit.text in self._ambiguous:
                 same = any(p.district in confirmed for p in hit.places)
-                if not same and not self._has_context(key, hit.start, hit.end, display):
+                # Context words rescue an ambiguous district name (Tank district, ضلع کرم); a generic
+                # locality name (Saddar, Cantt) needs another place of the same district.
+                named_district = all(p.kind == "district" for p in hit.places)
+                if not same and not (named_district and self._has_context(key, hit.start, hit.end, display)):
                     continue
             result.append(hit)
         return result

@@ -1,0 +1,253 @@
+"""Case writes. Each action: keyword-only arguments, one transaction, timeline + audit inside it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from rabta.cases import policy
+from rabta.cases.models import Case, CaseEvent, CaseRefCounter, TriageCorrection
+from rabta.core import audit
+from rabta.intake.models import Message
+from rabta.org.models import District, PoliceStation
+
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+def _codes(case: Case) -> dict[str, str]:
+    return {
+        "region_code": case.region.code if case.region_id else "",
+        "district_code": case.district.code if case.district_id else "",
+    }
+
+
+def _event(case: Case, kind: str, *, actor: Any = None, text: str = "", data: dict[str, Any] | None = None, public: bool = False) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, at=timezone.now(), kind=kind, actor=actor, text=text, data=data or {}, public=public)
+
+
+def _next_ref(district: District | None, year: int) -> str:
+    code = district.code if district else "CPO"
+    key = f"{code}-{year % 100:02d}"
+    counter = CaseRefCounter.objects.select_for_update().filter(key=key).first()
+    if counter is None:
+        CaseRefCounter.objects.bulk_create([CaseRefCounter(key=key, value=0)], ignore_conflicts=True)
+        counter = CaseRefCounter.objects.select_for_update().get(key=key)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    return f"KP-{code}-{year % 100:02d}-{counter.value:06d}"
+
+
+def _place(result: dict[str, Any], hints: dict[str, Any]) -> tuple[District | None, PoliceStation | None]:
+    district = None
+    hinted = hints.get("district")
+    if hinted:
+        district = District.objects.filter(slug=str(hinted)).select_related("region").first()
+    if district is None and result.get("district"):
+        district = District.objects.filter(name_en=result["district"]).select_related("region").first()
+    station = None
+    if district is not None and result.get("police_station"):
+        name = result["police_station"]
+        station = PoliceStation.objects.filter(district=district, name_en__iexact=name).first()
+    return district, station
+
+
+def open_or_join_case(*, message: Message, hints: dict[str, Any] | None = None) -> Case:
+    """Triage the message and join the conversation's open case, or open, route and clock a new one.
+
+    Runs inside the caller's transaction (intake processing).
+    """
+    from rabta.triage import Engine
+
+    hints = hints or {}
+    existing = (
+        Case.objects.select_for_update()
+        .filter(conversation=message.conversation, status__in=policy.OPEN_STATUSES)
+        .order_by("-opened_at")
+        .first()
+    )
+    result = Engine.default().triage(message.text, channel=message.channel.kind)
+    message.redacted_text = result["redacted_text"]
+    message.language = result["language"]
+    if existing is not None:
+        message.case = existing
+        message.save(update_fields=["case", "redacted_text", "language"])
+        _event(existing, "message_received", data={"message_id": message.pk})
+        policy.after_commit_console_event(existing, "case.message")
+        return existing
+
+    sensitive = bool(result["sensitive"] or hints.get("confidential"))
+    district, station = _place(result, hints)
+    now = timezone.now()
+    decision = policy.route(
+        category=result["category"], urgency=result["urgency"], sensitive=sensitive, district=district, station=station,
+        is_rti=policy.looks_like_rti(message.text, result),
+    )
+    case = Case.objects.create(
+        ref=_next_ref(district, timezone.localtime(now).year),
+        tracking_code="".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8)),
+        status=Case.Status.ROUTED,
+        category=result["category"],
+        urgency=result["urgency"],
+        language=result["language"],
+        sensitive=sensitive,
+        region=district.region if district else None,
+        district=district,
+        station=station,
+        post=decision.post,
+        contact=message.conversation.contact,
+        conversation=message.conversation,
+        summary=result["redacted_text"][:2000],
+        triage=result,
+        routing=decision.as_dict(),
+        opened_at=now,
+        **policy.deadlines(category=result["category"], urgency=result["urgency"], opened_at=now, is_rti=decision.is_rti),
+    )
+    message.case = case
+    message.save(update_fields=["case", "redacted_text", "language"])
+    _event(case, "opened", data={"message_id": message.pk, "channel": message.channel.kind}, public=True, text="")
+    _event(case, "triaged", data={"result": {k: result[k] for k in ("language", "category", "urgency", "district", "sensitive")},
+                                  "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")})
+    _event(case, "routed", text=decision.reason, data=decision.as_dict(), public=True)
+    audit.record(
+        actor=None,
+        actor_label="system:intake",
+        action="case.opened",
+        obj=case,
+        after={"post": decision.post.code, "category": case.category, "urgency": case.urgency, "sensitive": sensitive,
+               "rule": decision.rule_id},
+        **_codes(case),
+    )
+    policy.after_commit_notify(case, decision)
+    policy.after_commit_console_event(case, "case.opened")
+    return case
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise ValidationError("This case is closed.")
+
+
+@transaction.atomic
+def acknowledge_case(*, actor: Any, case: Case) -> Case:
+    policy.require_case_action(actor, case, "acknowledge")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    if case.acknowledged_at is not None:
+        return case  # idempotent: a second click or a second SMS changes nothing
+    case.acknowledged_at = timezone.now()
+    case.status = Case.Status.ACKNOWLEDGED
+    if case.assignee_id is None:
+        case.assignee = actor
+    case.save(update_fields=["acknowledged_at", "status", "assignee", "updated_at"])
+    _event(case, "acknowledged", actor=actor, public=True)
+    audit.record(actor=actor, action="case.acknowledged", obj=case, **_codes(case))
+    policy.after_commit_console_event(case, "case.acknowledged")
+    return case
+
+
+@transaction.atomic
+def record_action_taken(*, actor: Any, case: Case, text: str) -> Case:
+    policy.require_case_action(actor, case, "act")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Describe the action taken."})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    if case.acknowledged_at is None:
+        case.acknowledged_at = timezone.now()
+    case.status = Case.Status.ACTION_TAKEN
+    case.save(update_fields=["acknowledged_at", "status", "updated_at"])
+    _event(case, "action_taken", actor=actor, text=text[:5000])
+    audit.record(actor=actor, action="case.action_taken", obj=case, after={"text": text[:500]}, **_codes(case))
+    policy.after_commit_console_event(case, "case.action_taken")
+    return case
+
+
+@transaction.atomic
+def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message:
+    """An answer to the citizen on the channel they used (the web form: their status page)."""
+    policy.require_case_action(actor, case, "reply")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "The reply is empty."})
+    case = Case.objects.select_for_update().select_related("conversation__channel").get(pk=case.pk)
+    _require_open(case)
+    now = timezone.now()
+    message = Message.objects.create(
+        channel=case.conversation.channel,
+        conversation=case.conversation,
+        direction=Message.Direction.OUTBOUND,
+        text=text[:5000],
+        at=now,
+        case=case,
+        sent_by=actor,
+    )
+    if case.first_reply_at is None:
+        case.first_reply_at = now
+    case.status = Case.Status.REPLIED
+    case.save(update_fields=["first_reply_at", "status", "updated_at"])
+    _event(case, "replied", actor=actor, text=text[:5000], data={"message_id": message.pk}, public=True)
+    audit.record(actor=actor, action="case.replied", obj=case, after={"message_id": message.pk}, **_codes(case))
+    policy.after_commit_console_event(case, "case.replied")
+    return message
+
+
+@transaction.atomic
+def close_case(*, actor: Any, case: Case, outcome: str, note: str = "") -> Case:
+    policy.require_case_action(actor, case, "close")
+    if outcome not in Case.Outcome.values:
+        raise ValidationError({"outcome": "Choose an outcome."})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    case.status = Case.Status.CLOSED
+    case.outcome = outcome
+    case.closed_at = timezone.now()
+    case.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
+    _event(case, "closed", actor=actor, text=note[:2000], data={"outcome": outcome}, public=True)
+    audit.record(actor=actor, action="case.closed", obj=case, after={"outcome": outcome}, **_codes(case))
+    policy.after_commit_console_event(case, "case.closed")
+    return case
+
+
+@transaction.atomic
+def reopen_case(*, actor: Any, case: Case, reason: str) -> Case:
+    policy.require_case_action(actor, case, "reopen")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is reopened."})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Case.Status.CLOSED:
+        raise ValidationError("Only a closed case can be reopened.")
+    case.status = Case.Status.ROUTED
+    case.outcome = ""
+    case.closed_at = None
+    case.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
+    _event(case, "reopened", actor=actor, text=reason[:2000], public=True)
+    audit.record(actor=actor, action="case.reopened", obj=case, after={"reason": reason[:500]}, **_codes(case))
+    policy.after_commit_console_event(case, "case.reopened")
+    return case
+
+
+@transaction.atomic
+def correct_triage(*, actor: Any, case: Case, field: str, value: str) -> Case:
+    """An operator corrects the engine; the correction is kept as training data."""
+    policy.require_case_action(actor, case, "correct")
+    allowed = policy.CORRECTABLE_FIELDS
+    if field not in allowed or value not in allowed[field]:
+        raise ValidationError({field if field in allowed else "field": f"{value!r} is not a valid {field}."})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    old = str(getattr(case, field))
+    if old == value:
+        return case
+    setattr(case, field, value)
+    case.save(update_fields=[field, "updated_at"])
+    TriageCorrection.objects.create(case=case, actor=actor, at=timezone.now(), field=field, old_value=old, new_value=value)
+    _event(case, "triage_corrected", actor=actor, data={"field": field, "from": old, "to": value})
+    audit.record(actor=actor, action="case.triage_corrected", obj=case, before={field: old}, after={field: value}, **_codes(case))
+    policy.after_commit_console_event(case, "case.updated")
+    return case
+
+

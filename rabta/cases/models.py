@@ -1,0 +1,128 @@
+"""Cases: one matter raised by a citizen, owned by a post or desk, followed to its end.
+
+A case belongs to a post ("DPO Mardan"), optionally assigned to one officer holding it. Every step
+is a CaseEvent on the timeline (and an audit event). Triage and routing decisions are stored with
+their explanation and rule-set version so they can be replayed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ROUTED = "routed", _("Forwarded")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ACTION_TAKEN = "action_taken", _("Action taken")
+        REPLIED = "replied", _("Answered")
+        CLOSED = "closed", _("Closed")
+        MERGED = "merged", _("Merged")
+
+    class Outcome(models.TextChoices):
+        RELIEF_GRANTED = "relief_granted", _("Relief granted")
+        PARTIAL_RELIEF = "partial_relief", _("Partial relief")
+        NOT_POLICE_MATTER = "not_police_matter", _("Not a police matter")
+        REFERRED = "referred", _("Referred")
+
+    ref = models.CharField(max_length=24, unique=True)
+    tracking_code = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    category = models.CharField(max_length=24)
+    urgency = models.CharField(max_length=10)
+    language = models.CharField(max_length=10, blank=True)
+    sensitive = models.BooleanField(default=False)
+    region = models.ForeignKey("org.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("org.District", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    station = models.ForeignKey("org.PoliceStation", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    post = models.ForeignKey("org.Post", on_delete=models.PROTECT, related_name="cases")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    contact = models.ForeignKey("intake.Contact", on_delete=models.PROTECT, related_name="cases")
+    conversation = models.ForeignKey("intake.Conversation", on_delete=models.PROTECT, related_name="cases")
+    summary = models.TextField(blank=True, help_text=_("The first message with personal data redacted."))
+    triage = models.JSONField(default=dict)
+    routing = models.JSONField(default=dict)
+    opened_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_reply_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    ack_due = models.DateTimeField(null=True, blank=True)
+    reply_due = models.DateTimeField(null=True, blank=True)
+    resolve_due = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["district", "status", "-opened_at"], name="case_district_status_idx"),
+            models.Index(fields=["post", "status", "-opened_at"], name="case_post_status_idx"),
+            models.Index(fields=["status", "-opened_at"], name="case_status_idx"),
+            models.Index(fields=["assignee", "status"], name="case_assignee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (self.Status.CLOSED, self.Status.MERGED)
+
+
+class CaseEvent(models.Model):
+    """One step on a case's timeline. `public` steps are shown on the citizen's status page."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+class CaseRefCounter(models.Model):
+    """Per-district, per-year case numbers: KP-MRD-26-000123."""
+
+    key = models.CharField(max_length=16, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class TriageCorrection(models.Model):
+    """An operator's correction of the triage engine: kept as training data."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="corrections")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    field = models.CharField(max_length=20)
+    old_value = models.CharField(max_length=120, blank=True)
+    new_value = models.CharField(max_length=120)
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.field}: {self.old_value} -> {self.new_value}"
+
+
+class ConsoleEvent(models.Model):
+    """A change to a case, for live consoles (replayed after a reconnect by id)."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind}"

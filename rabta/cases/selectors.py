@@ -1,0 +1,98 @@
+"""Case reads, scoped to the actor's jurisdiction and the sensitive compartment.
+
+Sensitive cases are visible only to the women's/gender desk of the jurisdiction, supervisors,
+the DPR director and auditors; for everyone else they do not exist (absent from lists, search,
+counts and exports; 404 by URL).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from rabta.accounts.models import Role
+from rabta.cases.models import Case, CaseEvent
+from rabta.core.permissions import jurisdiction_q
+from rabta.org.models import PostHolding
+
+SENSITIVE_ROLES = {Role.WOMENS_DESK, Role.SUPERVISOR, Role.DIRECTOR, Role.AUDITOR}
+CONSOLE_ROLES = set(Role) - {Role.ADMIN}
+QUEUES = ("all", "new", "mine", "desk", "breaching", "breached", "sensitive", "closed")
+
+
+def may_see_sensitive(actor: Any) -> bool:
+    return actor.role in SENSITIVE_ROLES
+
+
+def visibility_q(actor: Any) -> Q:
+    """Rows of Case the actor may see."""
+    if actor is None or not actor.is_authenticated or actor.role not in CONSOLE_ROLES:
+        return Q(pk__in=[])
+    held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
+    scope = jurisdiction_q(actor) | Q(post_id__in=held)
+    if not may_see_sensitive(actor):
+        scope &= Q(sensitive=False)
+    return scope
+
+
+def case_visible(*, actor: Any, case: Case) -> bool:
+    return Case.objects.filter(visibility_q(actor), pk=case.pk).exists()
+
+
+def case_list(*, actor: Any, queue: str = "all", query: str = "", category: str = "", urgency: str = "") -> QuerySet[Case]:
+    qs = Case.objects.filter(visibility_q(actor)).select_related("post", "district")
+    now = timezone.now()
+    open_q = ~Q(status__in=[Case.Status.CLOSED, Case.Status.MERGED])
+    if queue == "new":
+        qs = qs.filter(status__in=[Case.Status.NEW, Case.Status.ROUTED])
+    elif queue == "mine":
+        qs = qs.filter(open_q, assignee=actor)
+    elif queue == "desk":
+        held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
+        qs = qs.filter(open_q, post_id__in=held)
+    elif queue == "breaching":
+        soon = now + timedelta(hours=2)
+        qs = qs.filter(open_q).filter(
+            Q(acknowledged_at__isnull=True, ack_due__gt=now, ack_due__lte=soon) | Q(resolve_due__gt=now, resolve_due__lte=soon)
+        )
+    elif queue == "breached":
+        qs = qs.filter(open_q).filter(Q(acknowledged_at__isnull=True, ack_due__lte=now) | Q(resolve_due__lte=now))
+    elif queue == "sensitive":
+        qs = qs.filter(sensitive=True) if may_see_sensitive(actor) else qs.none()
+    elif queue == "closed":
+        qs = qs.filter(status=Case.Status.CLOSED)
+    else:
+        qs = qs.filter(open_q)
+    if category:
+        qs = qs.filter(category=category)
+    if urgency:
+        qs = qs.filter(urgency=urgency)
+    if query:
+        query = query.strip()
+        qs = qs.filter(Q(ref__iexact=query) | Q(summary__icontains=query)) if query else qs
+    return qs.order_by("-opened_at", "-pk")
+
+
+def case_get(*, actor: Any, ref: str) -> Case:
+    return (
+        Case.objects.filter(visibility_q(actor))
+        .select_related("post", "district", "station", "assignee", "contact", "conversation__channel")
+        .get(ref=ref)
+    )
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor").order_by("at", "pk")
+
+
+def public_case(*, ref: str, tracking_code: str) -> Case | None:
+    """The citizen's view: the reference and the tracking code together, nothing else."""
+    import hmac
+
+    case = Case.objects.filter(ref=ref.strip().upper()).first()
+    if case is None or not hmac.compare_digest(case.tracking_code, tracking_code.strip().upper()):
+        return None
+    return case

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from rabta.cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("cases/", views.inbox, name="inbox"),
+    path("cases/stream/", views.stream, name="stream"),
+    path("cases/<str:ref>/", views.case_detail, name="detail"),
+    path("cases/<str:ref>/acknowledge/", views.case_acknowledge, name="acknowledge"),
+    path("cases/<str:ref>/action/", views.case_action, name="action"),
+    path("cases/<str:ref>/reply/", views.case_reply, name="reply"),
+    path("cases/<str:ref>/close/", views.case_close, name="close"),
+    path("cases/<str:ref>/reopen/", views.case_reopen, name="reopen"),
+    path("cases/<str:ref>/correct/", views.case_correct, name="correct"),
+    path("m/", views.mobile_list, name="mobile_list"),
+    path("m/cases/<str:ref>/", views.mobile_case, name="mobile_case"),
+]

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from rabta.cases import actions, live, policy, selectors
+from rabta.cases.forms import CloseForm, CorrectForm, InboxFilterForm, ReopenForm, TextForm
+from rabta.cases.models import Case
+from rabta.core import audit
+from rabta.core.permissions import Perm
+from rabta.core.views import render_page, staff_view
+
+
+@staff_view(Perm.VIEW_CONSOLE)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    queue = filters.get("queue") or "all"
+    cases = selectors.case_list(
+        actor=request.user, queue=queue, query=filters.get("q", ""), category=filters.get("category", ""),
+        urgency=filters.get("urgency", ""),
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "queue": queue, "queues": _queues(request.user)}
+    return render_page(request, "cases/inbox.html", context, partial="rows")
+
+
+def _queues(actor: Any) -> list[str]:
+    return [q for q in selectors.QUEUES if q != "sensitive" or selectors.may_see_sensitive(actor)]
+
+
+def _open_case(request: HttpRequest, ref: str) -> Case:
+    case = selectors.case_get(actor=request.user, ref=ref)
+    if case.sensitive:
+        # Every opening of a sensitive case is on the audit trail.
+        with transaction.atomic():
+            audit.record(
+                actor=request.user, action="case.sensitive_opened", obj=case,
+                region_code=case.region.code if case.region_id else "", district_code=case.district.code if case.district_id else "",
+            )
+    return case
+
+
+@staff_view(Perm.VIEW_CONSOLE)
+@require_GET
+def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    case = _open_case(request, ref)
+    context = {
+        "case": case,
+        "timeline": selectors.case_timeline(case=case),
+        "messages_": case.messages.order_by("at", "pk"),
+        "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply", "close", "reopen", "correct")},
+        "close_form": CloseForm(),
+        "text_form": TextForm(),
+        "correct_form": CorrectForm(),
+        "reopen_form": ReopenForm(),
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+@staff_view(Perm.VIEW_CONSOLE)
+@require_GET
+def mobile_case(request: HttpRequest, ref: str) -> HttpResponse:
+    case = _open_case(request, ref)
+    context = {"case": case, "timeline": selectors.case_timeline(case=case), "text_form": TextForm(),
+               "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply")}}
+    return render(request, "cases/mobile_case.html", context)
+
+
+@staff_view(Perm.VIEW_CONSOLE)
+@require_GET
+def mobile_list(request: HttpRequest) -> HttpResponse:
+    cases = selectors.case_list(actor=request.user, queue="desk")[:100]
+    return render(request, "cases/mobile_list.html", {"cases": cases})
+
+
+def _case_post(handler: Callable[[HttpRequest, Case], Any], form_class: type | None = None) -> Callable[..., HttpResponse]:
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, ref: str) -> HttpResponse:
+        try:
+            case = selectors.case_get(actor=request.user, ref=ref)
+        except ObjectDoesNotExist as exc:
+            raise Http404("Not found in your jurisdiction") from exc
+        form = form_class(request.POST) if form_class else None
+        back = request.POST.get("next") or f"/cases/{case.ref}/"
+        if not back.startswith("/"):
+            back = f"/cases/{case.ref}/"
+        if form is not None and not form.is_valid():
+            return render(request, "cases/action_error.html", {"case": case, "errors": form.errors, "back": back}, status=400)
+        try:
+            handler(request, case) if form is None else handler(request, case, **form.cleaned_data)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            return render(request, "cases/action_error.html", {"case": case, "errors": exc.messages, "back": back}, status=400)
+        except PermissionDenied:
+            raise
+        return redirect(back)
+
+    return view
+
+
+case_acknowledge = _case_post(lambda r, c: actions.acknowledge_case(actor=r.user, case=c))
+case_action = _case_post(lambda r, c, text: actions.record_action_taken(actor=r.user, case=c, text=text), TextForm)
+case_reply = _case_post(lambda r, c, text: actions.reply_to_citizen(actor=r.user, case=c, text=text), TextForm)
+case_close = _case_post(lambda r, c, outcome, note: actions.close_case(actor=r.user, case=c, outcome=outcome, note=note), CloseForm)
+case_reopen = _case_post(lambda r, c, reason: actions.reopen_case(actor=r.user, case=c, reason=reason), ReopenForm)
+case_correct = _case_post(lambda r, c, field, value: actions.correct_triage(actor=r.user, case=c, field=field, value=value), CorrectForm)
+
+
+@staff_view(Perm.VIEW_CONSOLE)
+@require_GET
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
+    last = int(raw) if raw.isdigit() else None
+    response = StreamingHttpResponse(live.stream(request.user, last), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,28 @@
+"""Intake tasks: take ids, call one action. Retries with backoff; a sweeper catches the rest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from rabta.intake import actions
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8, name="intake.process_inbound_event")
+def process_inbound_event_task(self, event_id: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        actions.process_inbound_event(event_id=event_id)
+    except Exception as exc:  # the event stays pending; retry with backoff, then the sweeper
+        actions.record_processing_failure(event_id=event_id, error=repr(exc))
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
+
+
+@shared_task(name="intake.sweep_pending_events")
+def sweep_pending_events(older_than_seconds: int = 60) -> int:
+    """Re-queue events left pending (broker down, worker killed). Processing is idempotent."""
+    ids = actions.any_pending(older_than=timezone.now() - timedelta(seconds=older_than_seconds))
+    for event_id in ids:
+        process_inbound_event_task.delay(event_id)
+    return len(ids)

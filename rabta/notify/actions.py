@@ -1,0 +1,114 @@
+"""Notifications: rows in the outbox, written in the caller's transaction; delivery after commit."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rabta.notify.models import OutboxMessage
+
+MAX_ATTEMPTS = 8
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
+    """Tell everyone holding `post_code` about a case: in the console, by e-mail and by SMS."""
+    from rabta.cases.models import Case
+    from rabta.org.models import PostHolding
+
+    case = Case.objects.select_related("district").get(pk=case_id)
+    holders = PostHolding.objects.filter(post__code=post_code, ended_at__isnull=True).select_related("user", "post")
+    link = f"{settings.RABTA_PUBLIC_URL}/m/cases/{case.ref}/"
+    # The notification carries no personal data: the reference, category and urgency only.
+    subject = f"[Rabta] {case.ref} {case.urgency.upper()} {case.category.replace('_', ' ')}"
+    body = f"{case.ref}: {case.urgency} {case.category.replace('_', ' ')} for {post_code}. Open: {link} Reply ACK {case.ref} to acknowledge."
+    created: list[int] = []
+    with transaction.atomic():
+        for holding in holders:
+            user = holding.user
+            targets = [(OutboxMessage.Medium.IN_APP, "")]
+            if user.email:
+                targets.append((OutboxMessage.Medium.EMAIL, user.email))
+            if user.phone:
+                targets.append((OutboxMessage.Medium.SMS, user.phone))
+            for medium, address in targets:
+                key = f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}"
+                try:
+                    with transaction.atomic():
+                        row = OutboxMessage.objects.create(
+                            dedupe_key=key, medium=medium, user=user, to_address=address, subject=subject, body=body,
+                            link=link, case=case, next_attempt_at=timezone.now(),
+                        )
+                except IntegrityError:
+                    continue  # already queued: a retried task never notifies twice
+                created.append(row.pk)
+        transaction.on_commit(lambda: _queue(created))
+    return created
+
+
+def _queue(ids: list[int]) -> None:
+    from rabta.notify.tasks import deliver_task
+
+    for pk in ids:
+        deliver_task.delay(pk)
+
+
+def _send_sms(to: str, body: str) -> None:
+    url = settings.RABTA_SMS_GATEWAY_URL
+    if not url:
+        raise RuntimeError("no SMS gateway configured (RABTA_SMS_GATEWAY_URL)")
+    payload = json.dumps({"to": to, "text": body}).encode()
+    request = urllib.request.Request(url, data=payload, method="POST", headers={  # noqa: S310 - the operator's configured gateway
+        "Content-Type": "application/json", "Authorization": f"Bearer {settings.RABTA_SMS_GATEWAY_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        if response.status >= 300:
+            raise RuntimeError(f"SMS gateway answered {response.status}")
+
+
+def deliver(*, outbox_id: int) -> OutboxMessage | None:
+    """Deliver one outbox row once. A failure schedules the next attempt with backoff."""
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
+        if row is None or row.state != OutboxMessage.State.PENDING:
+            return row
+        row.attempts += 1
+        try:
+            if row.medium == OutboxMessage.Medium.EMAIL:
+                send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to_address])
+            elif row.medium == OutboxMessage.Medium.SMS:
+                _send_sms(row.to_address, row.body)
+        except (OSError, RuntimeError, urllib.error.URLError) as exc:
+            row.last_error = str(exc)[:2000]
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = OutboxMessage.State.FAILED
+            else:
+                row.next_attempt_at = timezone.now() + _backoff(row.attempts)
+        else:
+            row.state = OutboxMessage.State.SENT
+            row.sent_at = timezone.now()
+            row.last_error = ""
+        row.save(update_fields=["attempts", "state", "sent_at", "last_error", "next_attempt_at"])
+    return row
+
+
+def due_ids() -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def unread_for(user: Any) -> int:
+    return OutboxMessage.objects.filter(user=user, medium=OutboxMessage.Medium.IN_APP, read_at__isnull=True).count()

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from rabta.notify import actions
+
+
+@shared_task(acks_late=True, name="notify.deliver")
+def deliver_task(outbox_id: int) -> None:
+    actions.deliver(outbox_id=outbox_id)
+
+
+@shared_task(name="notify.sweep_outbox")
+def sweep_outbox() -> int:
+    """Send what is due: first attempts that were never queued and retries whose backoff ended."""
+    ids = actions.due_ids()
+    for pk in ids:
+        deliver_task.delay(pk)
+    return len(ids)
