@@ -3,6 +3,7 @@
 rabta run [--role all|web|worker|scheduler] [--demo] [--host H --port P]
 rabta triage [--input F|-] [--output F|-] [--explain] | rabta triage train|evaluate ...
 rabta audit verify
+rabta export messages [--since ISO-TIME] [--channel SLUG] [--include-sensitive]
 rabta manage ...            Django's manage.py
 """
 
@@ -113,6 +114,27 @@ def _audit(ns: argparse.Namespace) -> int:
     return 1
 
 
+def _export(ns: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    _django_setup()
+    from django.utils import timezone
+
+    since = None
+    if ns.since:
+        try:
+            since = datetime.fromisoformat(ns.since)
+        except ValueError:
+            print(f"rabta: --since {ns.since!r} is not an ISO time such as 2026-11-28T09:00:00+05:00", file=sys.stderr)
+            return 2
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since)
+    from rabta.intake.export import export_messages
+
+    export_messages(out=sys.stdout, since=since, channel=ns.channel, include_sensitive=ns.include_sensitive)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rabta", description="Rabta: media cell and public outreach platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     sub.add_parser("manage", help="Django's manage.py", add_help=False)
+    export = sub.add_parser("export", help="export stored data as JSON lines")
+    export.add_argument("what", choices=["messages"])
+    export.add_argument("--since", help="ISO time; only messages at or after it")
+    export.add_argument("--channel", help="channel slug")
+    export.add_argument("--include-sensitive", action="store_true", help="include the text of sensitive cases (audited)")
     return parser
 
 
@@ -147,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(ns)
     if ns.command == "audit":
         return _audit(ns)
+    if ns.command == "export":
+        return _export(ns)
     return 2
 
 

@@ -252,6 +252,9 @@ CACHES = {
 # `rabta run` needs no outside service. The task code is the same in both.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # Tasks are idempotent, so a task a killed worker held is redelivered after a minute, not an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60, "socket_connect_timeout": 1, "socket_timeout": 5}
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
@@ -262,6 +265,9 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Publishing must not hold a web request for long when the broker is down: the row is committed
+# and pending, and the sweeper queues it again (see rabta.intake.actions.enqueue).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from rabta.accounts.models import Role, User
-from rabta.testing import verified_client
 from rabta.org.models import District, PoliceStation, Post
+from rabta.testing import verified_client
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from rabta.cases.models import Case, CaseEvent, TriageCorrection
+from rabta.cases.models import Case, TriageCorrection
 
 
 @admin.register(Case)

@@ -72,7 +72,9 @@ def escalate_case(*, case_id: int, now: datetime, clock: str) -> bool:
             case.resolve_due = now + span / 2
         case.save(update_fields=["post", "escalation_level", "ack_due", "resolve_due", "updated_at"])
         text = f"{breached} deadline missed by {previous.title_en}: escalated to {case.post.title_en}"
-        CaseEvent.objects.create(case=case, at=now, kind="escalated", text=text, data={"level": level + 1, "from": previous.code, "to": case.post.code, "clock": breached})
+        CaseEvent.objects.create(
+            case=case, at=now, kind="escalated", text=text, data={"level": level + 1, "from": previous.code, "to": case.post.code, "clock": breached}
+        )
         audit.record(actor=None, actor_label="system:clocks", action="case.escalated", obj=case,
                      before={"post": previous.code}, after={"post": case.post.code, "clock": breached},
                      region_code=case.region.code if case.region_id else "", district_code=case.district.code if case.district_id else "")
@@ -97,7 +99,9 @@ def warn_case(*, case_id: int, now: datetime, clock: str) -> bool:
 
 def check_clocks(*, now: datetime) -> ClockReport:
     candidates = Case.objects.filter(status__in=OPEN).filter(
-        Q(acknowledged_at__isnull=True, ack_due__isnull=False) | Q(first_reply_at__isnull=True, reply_due__isnull=False) | Q(resolve_due__isnull=False)
+        Q(acknowledged_at__isnull=True, ack_due__isnull=False)
+        | Q(first_reply_at__isnull=True, reply_due__isnull=False)
+        | Q(resolve_due__isnull=False)
     ).only("pk", "opened_at", "ack_due", "reply_due", "resolve_due", "acknowledged_at", "first_reply_at")
     warned = escalated = 0
     for case in candidates.iterator(chunk_size=500):

@@ -8,6 +8,7 @@ production; embedded mode waits briefly on the table instead (server side, not t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from django.db import close_old_connections
 from rabta.cases.models import Case, ConsoleEvent
 from rabta.cases.selectors import visibility_q
 
+logger = logging.getLogger(__name__)
 CHANNEL = "rabta:console"
 STREAM_SECONDS = 300  # the browser reconnects after this, with Last-Event-ID
 
@@ -32,8 +34,8 @@ def publish_case_event(*, case_id: int, kind: str) -> None:
             import redis
 
             redis.Redis.from_url(settings.REDIS_URL).publish(CHANNEL, str(event.pk))
-        except Exception:  # noqa: BLE001 - the table still has the event; streams pick it up on their next wake
-            pass
+        except Exception as exc:  # the table still has the event; streams pick it up on their next wake
+            logger.warning("console wake-up not published: %s", exc.__class__.__name__)
 
 
 def _visible_events(actor: Any, after_id: int) -> list[ConsoleEvent]:

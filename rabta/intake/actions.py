@@ -23,6 +23,21 @@ from rabta.intake.models import Attachment, Channel, Citizen, Contact, Conversat
 logger = logging.getLogger(__name__)
 
 
+def enqueue(task: Any, *args: Any) -> bool:
+    """Queue a task; when the broker is down, say so and carry on.
+
+    The row the task would work on is already committed and stays pending, so the scheduled
+    sweeper queues it again once the broker is back. Nothing is lost, and the platform still gets
+    its 200.
+    """
+    try:
+        task.delay(*args)
+    except Exception as exc:
+        logger.warning("broker unavailable, %s(%s) left for the sweeper: %s", task.name, args, exc.__class__.__name__)
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Stored:
     event: InboundEvent
@@ -38,7 +53,7 @@ def store_inbound_event(*, channel: Channel, platform_id: str, headers: dict[str
             event = InboundEvent.objects.create(
                 channel=channel, platform_id=platform_id[:255], headers=headers, body=body, received_at=timezone.now()
             )
-            transaction.on_commit(lambda: process_inbound_event_task.delay(event.pk))
+            transaction.on_commit(lambda: enqueue(process_inbound_event_task, event.pk))
     except IntegrityError:
         existing = InboundEvent.objects.get(channel=channel, platform_id=platform_id[:255])
         return Stored(existing, created=False)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 
-class NotAMessage(Exception):  # noqa: N818 - a delivery that is valid but carries no message
+class NotAMessage(Exception):
     """A valid delivery that carries no citizen message (a status, a reaction)."""
 
 

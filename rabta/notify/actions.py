@@ -58,10 +58,11 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
 
 
 def _queue(ids: list[int]) -> None:
+    from rabta.intake.actions import enqueue
     from rabta.notify.tasks import deliver_task
 
     for pk in ids:
-        deliver_task.delay(pk)
+        enqueue(deliver_task, pk)
 
 
 def _send_sms(to: str, body: str) -> None:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -74,6 +74,8 @@ _CHILD_AGE = re.compile(
     r"\b(?:son|daughter|child|kid|boy|girl|beta|beti|bacha|bachi|baccha|bachay|larka|larki|"
     r"بیٹا|بیٹی|بچہ|بچی|بچے|زوی|لور|ماشوم|ہلک|جینی)\s+(?:\w+\s+)?(\d{1,2})\b"
 )
+# Only a key with one of these can state an age: the age rules run only then.
+_AGE_HINT = re.compile(r"saal|sal\b|year|yr|umar|umr|age|سال|کلن|عمر|\bson \d|daughter \d|\d")
 _NUMBER_WORDS = {
     "ek": 1, "do": 2, "teen": 3, "char": 4, "chaar": 4, "panch": 5, "paanch": 5, "chay": 6, "chhe": 6, "saat": 7,
     "aath": 8, "nau": 9, "das": 10, "gyarah": 11, "barah": 12, "one": 1, "two": 2, "three": 3, "four": 4,
@@ -103,8 +105,7 @@ class Signal:
     requires: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class SignalHit:
+class SignalHit(NamedTuple):
     """A phrase of a signal found in the matching key ([start, end) on the key)."""
 
     signal: Signal
@@ -255,13 +256,14 @@ class Classifier:
                 if signal.critical != "always":
                     lex_ordinary[signal.category] += value
 
-        model_cat = {c: float(category_probs[i]) for i, c in enumerate(CATEGORIES)}
-        log_model = {c: math.log(model_cat[c] + 1e-4) for c in CATEGORIES}
+        probabilities = [float(p) for p in category_probs]
+        model_cat = dict(zip(CATEGORIES, probabilities, strict=True))
+        log_model = {c: math.log(p + 1e-4) for c, p in model_cat.items()}
         combined = {c: log_model[c] + LEXICON_WEIGHT * lex[c] for c in CATEGORIES}
         if not key:
             combined["other"] += 10.0  # nothing to read: no letters, no digits
-        category = max(CATEGORIES, key=lambda c: combined[c])
-        top_model = max(CATEGORIES, key=lambda c: model_cat[c])
+        category = max(combined, key=combined.__getitem__)
+        top_model = max(model_cat, key=model_cat.__getitem__)
         reasons.append(f"model: {top_model} {model_cat[top_model]:.2f}")
         for tag, found in by_signal.items():
             signal = signals[tag]
@@ -278,14 +280,15 @@ class Classifier:
             category = "gbv_harassment"
 
         # Critical: danger to life now is never outvoted.
-        now_spans = [(h.start, h.end) for h in by_signal.get("now", [])]
-        now_spans += [m.span() for m in _PROGRESSIVE.finditer(key)] if key.isascii() else []
+        with_now = [t for t, s in signals.items() if s.critical == "with_now"]
+        now_spans: list[tuple[int, int]] = []
+        if with_now:
+            now_spans = [(h.start, h.end) for h in by_signal.get("now", [])]
+            if key.isascii():
+                now_spans += [m.span() for m in _PROGRESSIVE.finditer(key)]
         past = "crime-past-time" in signals
         critical_tags = [t for t, s in signals.items() if s.critical == "always"]
-        critical_tags += [
-            t for t, s in signals.items()
-            if s.critical == "with_now" and _near(by_signal[t], now_spans)
-        ]
+        critical_tags += [t for t in with_now if _near(by_signal[t], now_spans)]
         if category != "rumor" and not past:
             critical_tags += [t for t, s in signals.items() if s.critical == "unless_rumor"]
         support = [t for t, s in signals.items() if s.critical == "support"]
@@ -299,7 +302,7 @@ class Classifier:
             critical_tags = ["help-word"]
             reasons.append("a bare cry for help")
         ordinary = {c: log_model[c] + LEXICON_WEIGHT * lex_ordinary[c] for c in CATEGORIES}
-        before = max(CATEGORIES, key=lambda c: ordinary[c])
+        before = max(ordinary, key=ordinary.__getitem__)
         if critical_tags and before == "rumor" and "rumor" in signals:
             # Hearsay about danger is a claim to confirm or deny, not danger now.
             reasons.append(f"critical words ({', '.join(critical_tags)}) inside a rumour: not critical")
@@ -322,7 +325,7 @@ class Classifier:
             category = new_category
 
         # Urgency among what the category allows.
-        model_urg = {u: float(urgency_probs[i]) for i, u in enumerate(URGENCIES)}
+        model_urg = dict(zip(URGENCIES, (float(p) for p in urgency_probs), strict=True))
         allowed = ALLOWED_URGENCY[category]
         if len(allowed) > 1 and allowed[0] == "critical":
             allowed = allowed[1:]  # critical comes from the rules below, never from the model alone
@@ -335,7 +338,7 @@ class Classifier:
                 if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
                     urgency_score[u] += URGENCY_FLOOR_WEIGHT
         urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
-        age = child_age(key)
+        age = child_age(key) if category in _HARM and _AGE_HINT.search(key) else None
         child = "child" in signals or "child-abuse" in signals or age is not None or (
             "children-plural" in signals and category == "missing_person")
         recent = "recent-today" in signals

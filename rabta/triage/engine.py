@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,10 +72,13 @@ class Engine:
     """Language, place, category, urgency, sensitivity and personal data for messages."""
 
     def __init__(self, data_dir: Path | None = None, *, model_path: Path | None = None,
-                 gazetteer_path: Path | None = None) -> None:
+                 gazetteer_path: Path | None = None, use_langid: bool | None = None) -> None:
         self.data_dir = data_dir or DATA_DIR
         self.lexicon = Lexicon.load(self.data_dir / "lexicon.json")
-        self.language = LanguageIdentifier(json.loads((self.data_dir / "language.json").read_text(encoding="utf-8")))
+        if use_langid is None:
+            use_langid = os.environ.get("RABTA_TRIAGE_LANGID", "") in ("1", "true", "yes")
+        self.language = LanguageIdentifier(
+            json.loads((self.data_dir / "language.json").read_text(encoding="utf-8")), use_langid=use_langid)
         self.gazetteer = Gazetteer.load(
             gazetteer_path or self.data_dir / "gazetteer.json",
             extra_path=self.data_dir / "places_extra.json",
@@ -132,18 +136,22 @@ class Engine:
         displays = [display_form(t if isinstance(t, str) else str(t)) for t in texts]
         keys = [matching_key(d) for d in displays]
         scores = self._scores([model_text(k[:MODEL_CHARS], d[:MODEL_CHARS]) for k, d in zip(keys, displays, strict=True)])
+        category_rows: list[list[float]] = scores.category.tolist()
+        urgency_rows: list[list[float]] = scores.urgency.tolist()
+        sensitive_rows: list[float] = scores.sensitive.tolist()
         out: list[dict[str, Any]] = []
         for i, (display, key) in enumerate(zip(displays, keys, strict=True)):
             channel = channels[i] if channels is not None else None
-            out.append(self._assemble(texts[i], display, key, scores, i, channel, explain))
+            model = (category_rows[i], urgency_rows[i], sensitive_rows[i])
+            out.append(self._assemble(texts[i], display, key, model, channel, explain))
         return out
 
-    def _assemble(self, original: str, display: str, key: str, scores: ModelScores, row: int,
-                  channel: str | None, explain: bool) -> dict[str, Any]:
+    def _assemble(self, original: str, display: str, key: str,
+                  model: tuple[list[float], list[float], float], channel: str | None,
+                  explain: bool) -> dict[str, Any]:
         language = self.language.identify(display[:LANGUAGE_CHARS])
         place: PlaceResult = self.gazetteer.locate(key, display)
-        decision = self.classifier.decide(key, scores.category[row], scores.urgency[row],
-                                          float(scores.sensitive[row]), explain=explain)
+        decision = self.classifier.decide(key, model[0], model[1], model[2], explain=explain)
         # Personal data spans are offsets into the text as received (only lone surrogates, which
         # cannot be written out as UTF-8, are replaced, one for one).
         safe = replace_surrogates(original)

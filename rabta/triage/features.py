@@ -1,6 +1,6 @@
 """Features for the linear model, computed the same way in training and at inference.
 
-* Character n-grams (2 to 5) of " " + matching key + " ", hashed into 2**CHAR_BITS buckets with a
+* Character n-grams (sizes 2 and 4 by default) of " " + matching key + " ", hashed into 2**CHAR_BITS buckets with a
   fixed 64-bit polynomial hash computed by numpy over the whole batch at once (no Python loop per
   n-gram, no per-process hash seed: the same text always gives the same buckets).
 * Word unigrams and bigrams of the matching key, looked up in the vocabulary learnt in training.
@@ -19,7 +19,7 @@ import numpy.typing as npt
 __all__ = ["CHAR_BITS", "NGRAM_SIZES", "char_ngrams", "word_features", "model_text"]
 
 CHAR_BITS = 18
-NGRAM_SIZES = (2, 3, 4, 5)
+NGRAM_SIZES = (2, 4)  # default for training; the model file records the sizes it was trained with
 _MULT = np.uint64(0x100000001B3)  # FNV-style multiplier
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SALT = [np.uint64((n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF) for n in range(8)]
@@ -36,7 +36,7 @@ def model_text(key: str, display: str) -> str:
     return key
 
 
-def char_ngrams(texts: Sequence[str]) -> tuple[IntArray, IntArray]:
+def char_ngrams(texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES) -> tuple[IntArray, IntArray]:
     """Hashed character n-gram buckets of every text.
 
     Returns (buckets, owner): ``buckets[i]`` is a bucket in [0, 2**CHAR_BITS) and ``owner[i]`` the
@@ -61,12 +61,12 @@ def char_ngrams(texts: Sequence[str]) -> tuple[IntArray, IntArray]:
     owners: list[IntArray] = []
     rolling = codes.copy()
     with np.errstate(over="ignore"):
-        for n in range(2, max(NGRAM_SIZES) + 1):
+        for n in range(2, max(sizes) + 1):
             if total - n + 1 <= 0:
                 break
             # rolling[p] is now the hash of codes[p : p + n] (valid for p <= total - n)
             rolling = rolling[: total - n + 1] * _MULT + codes[n - 1:]
-            if n not in NGRAM_SIZES:
+            if n not in sizes:
                 continue
             count = total - n + 1
             valid = positions[:count] + n <= end_of_position[:count]

@@ -9,8 +9,10 @@ Script first: the letters of the display form are counted per script and the dom
   more than letters, so Pashto typed on an Urdu keyboard is still Pashto.
 * Latin script: Roman Urdu against English with two weighted word lists plus, for words in
   neither list, a character-trigram log-likelihood table trained from the corpus (shipped in the
-  model file). Only when the evidence is tied does py3langid break the tie; it is loaded lazily on
-  first need because it costs about 75 MB of memory.
+  model file). Only when the evidence is tied (about 0.15% of messages) may py3langid break the tie.
+  It costs about 75 MB of resident memory once loaded, so it is off unless asked for
+  (``use_langid=True``, or RABTA_TRIAGE_LANGID=1 for the default engine) and then loaded lazily on
+  the first tie. Without it a tie goes to English.
 * No letters at all (emoji, digits, punctuation) or another script dominating: und.
 """
 
@@ -36,6 +38,8 @@ _URDU_LETTERS = frozenset("ںےۓھٹڈڑ")
 _ARABIC_YEH = "\u064a"
 _FARSI_YEH = "\u06cc"
 
+_LLR_CACHE_LIMIT = 100_000
+
 _LIGHT: dict[str, str] = {
     "\u0643": "\u06a9",  # ك -> ک
     "\u0649": "\u06cc",  # ى -> ی
@@ -53,20 +57,25 @@ _LIGHT: dict[str, str] = {
 for _cp in [*range(0x064B, 0x0660), 0x0670, 0x0640, 0x0654, 0x0655, *range(0x200B, 0x2010), 0xFEFF]:
     _LIGHT[chr(_cp)] = ""
 _LIGHT_TABLE = str.maketrans(_LIGHT)
+_NEEDS_LIGHT = re.compile("[" + "".join(re.escape(c) for c in sorted(_LIGHT)) + "]")
 _ARABIC_YEH_TO_FARSI = str.maketrans({_ARABIC_YEH: _FARSI_YEH})
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _LATIN_RUN = re.compile(r"([a-z])\1{2,}")
-_ARABIC_COUNT_TABLE = str.maketrans(dict.fromkeys(ARABIC_LETTERS))
-_LATIN_COUNT_TABLE = str.maketrans(
-    {chr(cp): None for cp in range(0x41, 0x250) if chr(cp).isalpha()}
-)
+_ARABIC_RUN = re.compile("[" + "".join(sorted(ARABIC_LETTERS)) + "]+")
+_LATIN_RUN_LETTERS = re.compile("[" + "".join(chr(cp) for cp in range(0x41, 0x250) if chr(cp).isalpha()) + "]+")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_NOT_LATIN = re.compile("[^\u0000-\u024f]+")
+_PASHTO_LETTER = re.compile("[" + "".join(sorted(_PASHTO_LETTERS)) + "]")
+_URDU_LETTER = re.compile("[" + "".join(sorted(_URDU_LETTERS)) + "]")
 
 _DATA = Path(__file__).resolve().parent / "data" / "language.json"
 
 
 def light_fold(text: str) -> str:
     """Arabic-script folding that keeps every Urdu/Pashto distinction (and Arabic ي)."""
+    if _NEEDS_LIGHT.search(text) is None:
+        return text
     return text.translate(_LIGHT_TABLE)
 
 
@@ -99,7 +108,7 @@ class LanguageIdentifier:
     """Rule-based identifier with a trained character model for unknown Latin words."""
 
     def __init__(self, data: Mapping[str, Any] | None = None,
-                 trigram_llr: Mapping[str, float] | None = None) -> None:
+                 trigram_llr: Mapping[str, float] | None = None, *, use_langid: bool = False) -> None:
         if data is None:
             data = json.loads(_DATA.read_text(encoding="utf-8"))
         self.version: str = str(data.get("version", "0"))
@@ -108,26 +117,36 @@ class LanguageIdentifier:
         self._ru = {k.lower(): float(v) for k, v in data["roman_urdu_words"].items()}
         self._en = {k.lower(): float(v) for k, v in data["english_words"].items()}
         self._other = {k.lower(): float(v) for k, v in data.get("latin_other_words", {}).items()}
+        self._arabic_table: dict[str, tuple[float, float]] = {
+            w: (self._ps.get(w, 0.0), self._ur.get(w, 0.0)) for w in {*self._ps, *self._ur}}
+        self._arabic_pair_firsts = frozenset(w.split()[0] for w in self._ps if " " in w)
+        self._latin_table: dict[str, tuple[float, float, float]] = {
+            w: (self._ru.get(w, 0.0), self._en.get(w, 0.0), self._other.get(w, 0.0))
+            for w in {*self._ru, *self._en, *self._other}}
+        self._latin_pair_firsts = frozenset(w.split()[0] for w in self._ru if " " in w)
         # Positive log-likelihood ratio favours Roman Urdu over English.
         self._trigram_llr: dict[str, float] = dict(trigram_llr or {})
+        self._llr_cache: dict[str, float] = {}
         self._langid: Any = None
         self._langid_lock = threading.Lock()
         self.langid_loaded = False
+        self.tie_breaks = 0
+        self.use_langid = use_langid
 
     def set_trigram_model(self, trigram_llr: Mapping[str, float]) -> None:
         """Install the trained character-trigram table (Roman Urdu vs English)."""
         self._trigram_llr = dict(trigram_llr)
+        self._llr_cache = {}
 
     # -- entry point ---------------------------------------------------------------------------
     def identify(self, text: str) -> LanguageGuess:
         """Identify the language of a display-form text."""
         if text.isascii():
-            latin = sum(1 for c in text if c.isalpha())
-            if latin == 0:
+            if _ASCII_LETTER.search(text) is None:
                 return LanguageGuess("und", 0.99, ("no letters",))
             return self._latin(text)
-        arabic = len(text) - len(text.translate(_ARABIC_COUNT_TABLE))
-        latin = len(text) - len(text.translate(_LATIN_COUNT_TABLE))
+        arabic = sum(map(len, _ARABIC_RUN.findall(text)))
+        latin = sum(map(len, _LATIN_RUN_LETTERS.findall(text)))
         other = 0
         if arabic + latin < len(text) // 2:
             # Few Latin/Arabic letters: look for another script (rare, so a Python loop is fine).
@@ -142,7 +161,7 @@ class LanguageIdentifier:
                 return LanguageGuess(guess.language, guess.confidence,
                                      guess.evidence + (f"mixed: {arabic} Arabic-script vs {latin} Latin letters",))
             return guess
-        latin_text = "".join(c if c < "\u0250" else " " for c in text)
+        latin_text = _NOT_LATIN.sub(" ", text)
         guess = self._latin(latin_text)
         return LanguageGuess(guess.language, guess.confidence,
                              guess.evidence + (f"mixed: {latin} Latin vs {arabic} Arabic-script letters",))
@@ -150,8 +169,8 @@ class LanguageIdentifier:
     # -- Arabic script -------------------------------------------------------------------------
     def _arabic(self, text: str) -> LanguageGuess:
         folded = light_fold(text)
-        ps_letters = sum(1 for c in folded if c in _PASHTO_LETTERS)
-        ur_letters = sum(1 for c in folded if c in _URDU_LETTERS)
+        ps_letters = len(_PASHTO_LETTER.findall(folded))
+        ur_letters = len(_URDU_LETTER.findall(folded))
         arabic_yeh = folded.count(_ARABIC_YEH)
         farsi_yeh = folded.count(_FARSI_YEH)
         if arabic_yeh and not farsi_yeh:
@@ -162,22 +181,23 @@ class LanguageIdentifier:
         ur = min(ur_letters, 12) * 0.4
         ps_hits: list[str] = []
         ur_hits: list[str] = []
-        words = _WORD.findall(folded)
+        table = self._arabic_table
+        firsts = self._arabic_pair_firsts
         previous = ""
-        for word in words:
-            weight = self._ps.get(word)
-            if weight:
-                ps += weight
-                ps_hits.append(word)
-            weight = self._ur.get(word)
-            if weight:
-                ur += weight
-                ur_hits.append(word)
-            if previous:
+        for word in _WORD.findall(folded):
+            weights = table.get(word)
+            if weights is not None:
+                if weights[0]:
+                    ps += weights[0]
+                    ps_hits.append(word)
+                if weights[1]:
+                    ur += weights[1]
+                    ur_hits.append(word)
+            if previous in firsts:
                 pair = previous + " " + word
-                weight = self._ps.get(pair)
-                if weight:
-                    ps += weight
+                weights = table.get(pair)
+                if weights is not None and weights[0]:
+                    ps += weights[0]
                     ps_hits.append(pair)
             previous = word
         margin = ps - ur
@@ -199,22 +219,25 @@ class LanguageIdentifier:
     def latin_scores(self, text: str) -> LatinScores:
         """Roman Urdu and English word scores, the character-model score and the hits."""
         lowered = _LATIN_RUN.sub(r"\1", text.lower())
-        words = _WORD.findall(lowered)
         ru = en = other = 0.0
         model = 0.0
         ru_hits: list[str] = []
         en_hits: list[str] = []
         previous = ""
         llr = self._trigram_llr
-        for word in words:
-            r = self._ru.get(word, 0.0)
-            e = self._en.get(word, 0.0)
-            o = self._other.get(word, 0.0)
-            if previous:
+        table = self._latin_table
+        firsts = self._latin_pair_firsts
+        words = _WORD.findall(lowered)
+        for word, weights in zip(words, map(table.get, words), strict=True):
+            r = e = 0.0
+            if weights is not None:
+                r, e, o = weights
+                other += o
+            if previous in firsts:
                 pair = previous + " " + word
-                pr = self._ru.get(pair, 0.0)
-                if pr:
-                    r += pr
+                pair_weights = table.get(pair)
+                if pair_weights is not None and pair_weights[0]:
+                    ru += pair_weights[0]
                     ru_hits.append(pair)
             previous = word
             if r:
@@ -223,15 +246,26 @@ class LanguageIdentifier:
             if e:
                 en += e
                 en_hits.append(word)
-            other += o
             if not r and not e and llr and len(word) > 2 and word.isascii():
-                padded = f" {word} "
-                total = 0.0
-                for i in range(len(padded) - 2):
-                    total += llr.get(padded[i:i + 3], 0.0)
-                # One unknown word is at most worth a weak function word.
-                model += max(-1.0, min(1.0, total / (len(padded) - 2)))
+                model += self._word_llr(word)
         return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
+
+    def _word_llr(self, word: str) -> float:
+        """Character-model evidence of one unknown word, in [-1, 1] (cached)."""
+        cached = self._llr_cache.get(word)
+        if cached is not None:
+            return cached
+        padded = f" {word} "
+        get = self._trigram_llr.get
+        total = 0.0
+        for i in range(len(padded) - 2):
+            total += get(padded[i:i + 3], 0.0)
+        # One unknown word is at most worth a weak function word.
+        value = max(-1.0, min(1.0, total / (len(padded) - 2)))
+        if len(self._llr_cache) >= _LLR_CACHE_LIMIT:
+            self._llr_cache.clear()
+        self._llr_cache[word] = value
+        return value
 
     def _latin(self, text: str) -> LanguageGuess:
         scores = self.latin_scores(text)
@@ -256,6 +290,9 @@ class LanguageIdentifier:
     def _tie_break(self, text: str) -> tuple[str, float] | None:
         letters = sum(1 for c in text if c.isalpha())
         if letters < 8:
+            return None
+        self.tie_breaks += 1
+        if not self.use_langid:
             return None
         identifier = self._load_langid()
         if identifier is None:

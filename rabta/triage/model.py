@@ -38,6 +38,26 @@ def softmax(logits: FloatArray) -> FloatArray:
     return result
 
 
+def _block_sums(indices: npt.NDArray[np.int64], owners: npt.NDArray[np.int64],
+                weights: npt.NDArray[np.float32], n: int) -> FloatArray:
+    """Per text: sum of the weight rows of its features / sqrt(number of features).
+
+    The features of each text are summed in the order they were produced, whether the text is
+    alone or in a batch, so a text scores bit-for-bit the same either way.
+    """
+    result = np.zeros((n, weights.shape[1]), dtype=np.float64)
+    if indices.size == 0:
+        return result
+    order = np.argsort(owners, kind="stable")  # runs of sorted owners: near-linear
+    owners = owners[order]
+    counts = np.bincount(owners, minlength=n)
+    present = counts > 0
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[present]
+    sums = np.add.reduceat(weights[indices[order]], starts, axis=0).astype(np.float64)
+    result[present] = sums / np.sqrt(counts[present].astype(np.float64))[:, None]
+    return result
+
+
 @dataclass(frozen=True)
 class ModelScores:
     """Model probabilities for a batch of texts."""
@@ -50,7 +70,7 @@ class ModelScores:
 class LinearModel:
     """Logistic-regression weights over hashed character n-grams and word n-grams."""
 
-    def __init__(self, char_weights: npt.NDArray[np.float16], word_weights: npt.NDArray[np.float16],
+    def __init__(self, char_weights: npt.NDArray[np.float32], word_weights: npt.NDArray[np.float32],
                  vocabulary: Sequence[str], bias: FloatArray, meta: dict[str, object],
                  trigram_llr: dict[str, float], digest: str = "") -> None:
         if char_weights.shape[0] != 1 << CHAR_BITS:
@@ -63,6 +83,8 @@ class LinearModel:
         self.trigram_llr = trigram_llr
         self.digest = digest
         self.outputs = char_weights.shape[1]
+        sizes = meta.get("ngram_sizes", [2, 3, 4, 5])
+        self.ngram_sizes = tuple(int(x) for x in sizes) if isinstance(sizes, list) else (2, 3, 4, 5)
 
     @classmethod
     def load(cls, path: Path | None = None) -> LinearModel:
@@ -72,9 +94,10 @@ class LinearModel:
         digest = hashlib.sha256(raw).hexdigest()[:12]
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            char_dense = np.zeros(((1 << CHAR_BITS), int(meta["outputs"])), dtype=np.float16)
+            # Stored as float16 (half the file); held as float32 so sums need no conversion.
+            char_dense = np.zeros(((1 << CHAR_BITS), int(meta["outputs"])), dtype=np.float32)
             char_dense[data["char_rows"]] = data["char_values"]
-            word_weights = np.asarray(data["word_values"], dtype=np.float16)
+            word_weights = np.asarray(data["word_values"], dtype=np.float32)
             vocabulary = [str(w) for w in data["vocabulary"]]
             bias = np.asarray(data["bias"], dtype=np.float64)
             trigrams = {str(k): float(v) for k, v in zip(data["trigram_keys"], data["trigram_values"],
@@ -87,24 +110,8 @@ class LinearModel:
         out = np.tile(self.bias, (n, 1))
         if n == 0:
             return out
-        buckets, owners = char_ngrams(texts)
-        if buckets.size:
-            counts = np.bincount(owners, minlength=n).astype(np.float64)
-            gathered = self.char_weights[buckets].astype(np.float64)
-            block = np.empty((n, self.outputs), dtype=np.float64)
-            for column in range(self.outputs):
-                block[:, column] = np.bincount(owners, weights=gathered[:, column], minlength=n)
-            scale = 1.0 / np.sqrt(np.maximum(counts, 1.0))
-            out += block * scale[:, None]
-        words, word_owners = word_features(texts, self.vocabulary)
-        if words.size:
-            counts = np.bincount(word_owners, minlength=n).astype(np.float64)
-            gathered = self.word_weights[words].astype(np.float64)
-            block = np.empty((n, self.outputs), dtype=np.float64)
-            for column in range(self.outputs):
-                block[:, column] = np.bincount(word_owners, weights=gathered[:, column], minlength=n)
-            scale = 1.0 / np.sqrt(np.maximum(counts, 1.0))
-            out += block * scale[:, None]
+        out += _block_sums(*char_ngrams(texts, self.ngram_sizes), self.char_weights, n)
+        out += _block_sums(*word_features(texts, self.vocabulary), self.word_weights, n)
         return out
 
     def predict(self, texts: Sequence[str]) -> ModelScores:

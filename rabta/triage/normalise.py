@@ -6,7 +6,7 @@
 * ``matching_key`` is what lexicons, the gazetteer and the model match against: Arabic/Persian/Urdu
   code-point variants folded to one letter (ي ى ۍ -> ی, ې -> ے, ك -> ک, ه ھ ۀ ة -> ہ, أ إ آ -> ا), Pashto letters folded to their Urdu look-alikes,
   diacritics, zero-width characters and tatweel removed, Urdu/Arabic-Indic digits turned into ASCII,
-  runs of one repeated letter collapsed to a single letter ("soooo" -> "so", "Abbottabad" ->
+  runs of one repeated Latin letter collapsed to a single letter ("soooo" -> "so", "Abbottabad" ->
   "abotabad"), lower case, and every run of non-word characters turned into one space.
 
 ``matching_key_with_offsets`` gives the same key plus, for every key character, the index of the
@@ -112,8 +112,10 @@ ARABIC_LETTERS = frozenset(
 )
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# A letter (not digit, not underscore) repeated: collapse the run to one letter.
-_REPEAT = re.compile(r"([^\W\d_])\1+")
+# A Latin letter repeated: collapse the run to one letter ("soooo", "Abbottabad"). Arabic-script
+# letters are left alone: doubled letters there are rare in typing and collapsing them makes
+# collisions (ککی, a village, would become کی, "of").
+_REPEAT = re.compile(r"([a-z])\1+")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -183,7 +185,7 @@ def matching_key_with_offsets(text: str) -> tuple[str, list[int]]:
                     prev_space = True
                 prev_letter = ""
                 continue
-            if char == prev_letter and not char.isdecimal():
+            if char == prev_letter and "a" <= char <= "z":
                 continue
             chars.append(char)
             offsets.append(index)

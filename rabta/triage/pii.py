@@ -42,7 +42,8 @@ _0, _3, _92 = _digit(0), _digit(3), _digit(9) + _digit(2)
 _NOT_DIGIT_BEFORE = r"(?<![0-9\u06f0-\u06f9\u0660-\u0669+])"
 _NOT_DIGIT_AFTER = r"(?![0-9\u06f0-\u06f9\u0660-\u0669])"
 
-_HAS_SIGNAL = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669@]")
+# Every kind needs two digits in a row or an "@": anything else returns at once.
+_HAS_SIGNAL = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]{2}|@")
 
 _CNIC = re.compile(
     _NOT_DIGIT_BEFORE + rf"{_D}{{5}}{_SEP}{{0,2}}{_D}{{7}}{_SEP}{{0,2}}{_D}" + _NOT_DIGIT_AFTER

@@ -15,8 +15,9 @@ When no KP place matched exactly, Latin words of six letters or more that are no
 compared with the Latin place names by edit distance (one edit up to seven letters, two above),
 starting with the same letter; bigrams are compared with two-word names the same way.
 
-The district is the one with the highest score: each hit counts 1 (a district name), 1.2 (tehsil,
-station, locality or landmark: more specific), 0.6 when fuzzy; ties go to the first mentioned.
+The district is the one with the highest score: each hit counts 1, 0.6 when fuzzy, 0.5 when the
+name is ambiguous; ties go to the first mentioned. The station is that of the first hit in the
+chosen district that names one.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ __all__ = ["Gazetteer", "Place", "PlaceHit", "PlaceResult"]
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _KP, _OUTSIDE, _PROVINCE, _STOP = "kp", "outside", "province", "stop"
-_SPECIFICITY = {"district": 1.0, "tehsil": 1.2, "station": 1.2, "locality": 1.2, "landmark": 1.2}
+# Every mention counts the same whatever its kind: when two districts are named, the one named more
+# often wins and a tie goes to the first named (a homonymous locality must not beat a named district).
+_SPECIFICITY = {"district": 1.0, "tehsil": 1.0, "station": 1.0, "locality": 1.0, "landmark": 1.0}
+_AMBIGUOUS_WEIGHT = 0.5
 # Arabic letters that never join the following letter: a name ending in one may touch the next word.
 _NON_JOINING = frozenset("اآأإدڈذرڑزژوؤےۓءۃة")
 _FUZZY_CACHE_LIMIT = 50_000
@@ -89,6 +93,29 @@ class _Entry:
     stop: bool = False
 
 
+def _variants(key: str) -> list[str]:
+    """A name key and its inflected Arabic-script forms.
+
+    Pashto puts place names ending in -a/-e into the oblique case with ے/ې (د مانسهرې, د چارسدے,
+    پہ مردان کښې); Urdu and Pashto typists write آئی and آی alike (ڈی آئی خان, ډي آی خان).
+    """
+    if not key or key.isascii():
+        return [key]
+    forms = [key]
+    if key.endswith("\u06c1") and len(key) > 3:  # ہ
+        forms += [key[:-1] + "\u06d2", key[:-1] + "\u06cc"]  # ے, ی
+    if key.endswith("\u0627") and len(key) > 3:  # ا
+        forms.append(key[:-1] + "\u06d2")
+    if "\u0627\u0626\u06cc" in key:  # ائی -> ای
+        forms.append(key.replace("\u0627\u0626\u06cc", "\u0627\u06cc"))
+    return list(dict.fromkeys(forms))
+
+
+def _affixed(token: str, name: str) -> bool:
+    """Whether token is name with letters added or removed only at an end."""
+    return token.startswith(name) or token.endswith(name) or name.startswith(token) or name.endswith(token)
+
+
 def _is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
 
@@ -110,7 +137,7 @@ class Gazetteer:
                 found = entries[key] = _Entry(key)
             return found
 
-        for raw in data.get("places", []):
+        for raw in [*data.get("places", []), *extra.get("places", [])]:
             names = [str(n) for n in raw.get("names", []) if str(n).strip()]
             if not names:
                 continue
@@ -125,9 +152,9 @@ class Gazetteer:
             if place.kind == "district" and place.district not in self.districts:
                 self.districts.append(place.district)
             for name in names:
-                key = matching_key(name)
-                if key and place not in entry(key).places:
-                    entry(key).places.append(place)
+                for key in _variants(matching_key(name)):
+                    if key and place not in entry(key).places:
+                        entry(key).places.append(place)
         for raw in [*data.get("outside", []), *extra.get("outside", [])]:
             names = [str(n) for n in raw.get("names", []) if str(n).strip()]
             for name in names:
@@ -147,6 +174,9 @@ class Gazetteer:
         self._context = frozenset(
             k for k in (matching_key(str(w)) for w in extra.get("context_words", [])) if k
         )
+        self._region = frozenset(
+            k for k in (matching_key(str(w)) for w in extra.get("region_words", [])) if k
+        )
 
         self._entries = list(entries.values())
         self._automaton: Any = ahocorasick.Automaton()
@@ -156,6 +186,9 @@ class Gazetteer:
 
         # Fuzzy candidates: Latin-script names of KP places, bucketed by first letter.
         common = {matching_key(w) for w in common_words}
+        # A one-word place name that is also an everyday word needs context like an ambiguous one.
+        self._ambiguous = self._ambiguous | frozenset(
+            e.key for e in entries.values() if e.places and " " not in e.key and e.key in common)
         common.update(k for k in entries if k and not any(e.places for e in [entries[k]]))
         self._common = frozenset(common)
         self._fuzzy_single: dict[str, list[str]] = {}
@@ -169,6 +202,7 @@ class Gazetteer:
             elif len(tokens) == 2 and len(item.key) >= 9:
                 self._fuzzy_double.setdefault(item.key[0], []).append(item.key)
         self._fuzzy_cache: dict[str, str | None] = {}
+        self._by_key = {e.key: e for e in self._entries if e.places}
 
     @classmethod
     def load(cls, path: Path | None = None, *, extra_path: Path | None = None,
@@ -252,9 +286,12 @@ class Gazetteer:
                 same = any(p.district in confirmed for p in hit.places)
                 # Context words rescue an ambiguous district name (Tank district, ضلع کرم); a generic
                 # locality name (Saddar, Cantt) needs another place of the same district.
-                named_district = all(p.kind == "district" for p in hit.places)
-                if not same and not (named_district and self._has_context(key, hit.start, hit.end, display)):
+                one_district = len({p.district for p in hit.places}) == 1
+                if not same and not (one_district and self._has_context(key, hit.start, hit.end, display)):
                     continue
+            if hit.role == _KP and key[hit.end:hit.end + 12].split()[:1] and \
+                    key[hit.end:hit.end + 12].split()[0] in self._region:
+                continue  # "Bannu region", "ملاکنڈ ڈویژن": a region, not the district
             result.append(hit)
         return result
 
@@ -273,10 +310,16 @@ class Gazetteer:
         self._fuzzy_cache[token] = best
         return best
 
-    def fuzzy(self, key: str) -> list[PlaceHit]:
-        """Misspelt Latin place names (only used when nothing matched exactly)."""
+    def fuzzy(self, key: str, covered: list[tuple[int, int]] | None = None) -> list[PlaceHit]:
+        """Misspelt Latin place names (only used when nothing matched exactly).
+
+        Words inside a stop phrase, the province's name or a place outside KP are skipped, and so are
+        exact names (they were matched or deliberately refused already) and a name with letters only
+        added at its start or end (mardana is not Mardan).
+        """
         if not self._fuzzy_single:
             return []
+        covered = covered or []
         hits: list[PlaceHit] = []
         tokens = key.split(" ")
         position = 0
@@ -284,12 +327,15 @@ class Gazetteer:
         for token in tokens:
             starts.append(position)
             position += len(token) + 1
-        by_key = {e.key: e for e in self._entries if e.places}
+        by_key = self._by_key
         for i, token in enumerate(tokens):
-            if len(token) >= 6 and token.isascii() and token.isalpha() and token not in self._common:
+            if any(s <= starts[i] < e for s, e in covered):
+                continue
+            if len(token) >= 6 and token.isascii() and token.isalpha() and token not in self._common \
+                    and token not in by_key:
                 limit = 1 if len(token) <= 7 else 2
                 name = self._fuzzy_token(token, self._fuzzy_single, limit)
-                if name is not None and name in by_key:
+                if name is not None and name in by_key and not _affixed(token, name):
                     hits.append(PlaceHit(starts[i], starts[i] + len(token), token, _KP,
                                          tuple(by_key[name].places), fuzzy=True))
                     continue
@@ -298,7 +344,7 @@ class Gazetteer:
                 if len(pair) >= 9 and pair.isascii() and token not in self._common \
                         and tokens[i + 1] not in self._common:
                     name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-                    if name is not None and name in by_key:
+                    if name is not None and name in by_key and pair not in by_key and not _affixed(pair, name):
                         hits.append(PlaceHit(starts[i], starts[i] + len(pair), pair, _KP,
                                              tuple(by_key[name].places), fuzzy=True))
         return hits
@@ -309,7 +355,7 @@ class Gazetteer:
         hits = self.find(key, display)
         kp = [h for h in hits if h.role == _KP]
         if not kp:
-            fuzzy = self.fuzzy(key)
+            fuzzy = self.fuzzy(key, [(h.start, h.end) for h in hits])
             if fuzzy:
                 kp = fuzzy
                 hits = sorted([*hits, *fuzzy], key=lambda h: h.start)
@@ -340,6 +386,8 @@ class Gazetteer:
                 share = 1.0
             place = max(candidates, key=lambda p: _SPECIFICITY.get(p.kind, 1.0))
             weight = _SPECIFICITY.get(place.kind, 1.0) * share * (0.6 if hit.fuzzy else 1.0)
+            if hit.text in self._ambiguous:
+                weight *= _AMBIGUOUS_WEIGHT
             if len(districts) > 1 and not (set(districts) & definite):
                 # Spread the weak evidence over every district it could mean, first one first.
                 for p in candidates:

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rabta.triage.corpus import Example
-from rabta.triage.features import CHAR_BITS, char_ngrams, model_text, word_features, word_tokens
+from rabta.triage.features import CHAR_BITS, NGRAM_SIZES, char_ngrams, model_text, word_features, word_tokens
 from rabta.triage.language import LanguageIdentifier
 from rabta.triage.model import CATEGORIES, URGENCIES
 from rabta.triage.normalise import display_form, matching_key
@@ -74,7 +74,7 @@ def _matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> Any:
     n = len(texts)
     blocks = []
     for (indices, owners), width in (
-        (char_ngrams(texts), 1 << CHAR_BITS),
+        (char_ngrams(texts, NGRAM_SIZES), 1 << CHAR_BITS),
         (word_features(texts, vocabulary), len(vocabulary)),
     ):
         counts = np.bincount(owners, minlength=n).astype(np.float64)
@@ -170,6 +170,7 @@ def train_model(examples: Sequence[Example], settings: TrainSettings | None = No
         "categories": list(CATEGORIES),
         "urgencies": list(URGENCIES),
         "char_bits": CHAR_BITS,
+        "ngram_sizes": list(NGRAM_SIZES),
         "examples": len(examples),
         "settings": settings.as_dict(),
         "by_category": dict(sorted(Counter(e.category for e in examples).items())),

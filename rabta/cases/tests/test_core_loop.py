@@ -26,7 +26,8 @@ HARASSMENT_MARDAN = "ایک لڑکا مجھے فون پر مسلسل ہراسا�
 
 def _submit(text: str, **extra: Any) -> Case:
     payload = {"submission_id": extra.pop("submission_id", f"t-{abs(hash(text)) % 10**9}"), "text": text, **extra}
-    stored = intake.store_inbound_event(channel=intake.web_form_channel(), platform_id=payload["submission_id"], headers={}, body=json.dumps(payload).encode())
+    body = json.dumps(payload).encode()
+    stored = intake.store_inbound_event(channel=intake.web_form_channel(), platform_id=payload["submission_id"], headers={}, body=body)
     intake.process_inbound_event(event_id=stored.event.pk)
     message = Message.objects.get(event=stored.event)
     assert message.case is not None
@@ -36,11 +37,13 @@ def _submit(text: str, **extra: Any) -> Case:
 def test_urdu_message_about_mardan_becomes_a_routed_case() -> None:
     case = _submit(URDU_MARDAN)
     assert case.ref.startswith("KP-MRD-")
-    assert case.district is not None and case.district.name_en == "Mardan"
+    assert case.district is not None
+    assert case.district.name_en == "Mardan"
     assert case.language == "ur"
     assert case.post.district == case.district
     assert case.routing["reason"]
-    assert case.ack_due is not None and case.ack_due > case.opened_at
+    assert case.ack_due is not None
+    assert case.ack_due > case.opened_at
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds == ["opened", "triaged", "routed"]
     assert AuditEvent.objects.filter(action="case.opened", object_id=str(case.pk), district_code="MRD").exists()
@@ -54,7 +57,9 @@ def test_redelivery_and_reprocessing_make_nothing_twice() -> None:
     body = json.dumps(payload).encode()
     first = intake.store_inbound_event(channel=intake.web_form_channel(), platform_id="dup-1", headers={}, body=body)
     second = intake.store_inbound_event(channel=intake.web_form_channel(), platform_id="dup-1", headers={}, body=body)
-    assert first.created and not second.created and first.event.pk == second.event.pk
+    assert first.created
+    assert not second.created
+    assert first.event.pk == second.event.pk
     intake.process_inbound_event(event_id=first.event.pk)
     intake.process_inbound_event(event_id=first.event.pk)
     assert Message.objects.filter(event=first.event).count() == 1
@@ -78,25 +83,29 @@ def test_officer_acknowledges_operator_replies_and_closes(login_as: Any) -> None
     dpo = User.objects.get(username="dpo_mardan")
     operator = User.objects.get(username="operator_peshawar")
     case = actions.acknowledge_case(actor=dpo, case=case)
-    assert case.status == "acknowledged" and case.acknowledged_at is not None
+    assert case.status == "acknowledged"
+    assert case.acknowledged_at is not None
     again = actions.acknowledge_case(actor=dpo, case=case)
     assert again.acknowledged_at == case.acknowledged_at
     actions.reply_to_citizen(actor=operator, case=case, text="آپ کی شکایت درج کر لی گئی ہے۔")
     case = actions.close_case(actor=operator, case=case, outcome="relief_granted", note="bike recovered")
-    assert case.status == "closed" and case.outcome == "relief_granted"
+    assert case.status == "closed"
+    assert case.outcome == "relief_granted"
     actions_logged = set(AuditEvent.objects.filter(object_id=str(case.pk), object_type="cases.case").values_list("action", flat=True))
     assert {"case.opened", "case.acknowledged", "case.replied", "case.closed"} <= actions_logged
     status = Client().get(f"/track/{case.ref}/{case.tracking_code}/")
     assert status.status_code == 200
     body = status.content.decode()
-    assert "آپ کی شکایت درج کر لی گئی ہے۔" in body and "Relief granted" in body
+    assert "آپ کی شکایت درج کر لی گئی ہے۔" in body
+    assert "Relief granted" in body
     assert Client().get(f"/track/{case.ref}/WRONGCODE/").status_code == 404
 
 
 def test_sensitive_case_is_compartmented_and_its_openings_audited(login_as: Any) -> None:
     case = _submit(HARASSMENT_MARDAN, submission_id="gbv-1")
     assert case.sensitive
-    assert case.post.kind == Post.Kind.WOMENS_DESK and case.district.slug == "mardan"
+    assert case.post.kind == Post.Kind.WOMENS_DESK
+    assert case.district.slug == "mardan"
     for username in ("operator_peshawar", "dpo_mardan", "sho_hayatabad", "pio_cpo"):
         client = login_as(username)
         assert client.get(f"/cases/{case.ref}/").status_code == 404, username
@@ -110,7 +119,8 @@ def test_sensitive_case_is_compartmented_and_its_openings_audited(login_as: Any)
         assert opened.count() == before + 1
         assert opened.order_by("-seq").first().actor_label == username
     status = Client().get(f"/track/{case.ref}/{case.tracking_code}/").content.decode()
-    assert case.ref in status and "public-timeline" not in status
+    assert case.ref in status
+    assert "public-timeline" not in status
 
 
 def test_auditor_reads_but_cannot_act(login_as: Any) -> None:
@@ -129,7 +139,8 @@ def test_correction_is_kept_as_training_data(login_as: Any) -> None:
     correction = TriageCorrection.objects.get(case=case)
     assert (correction.field, correction.new_value) == ("category", "cybercrime")
     bad = client.post(f"/cases/{case.ref}/correct/", {"field": "category", "value": "nonsense"})
-    assert bad.status_code == 400 and "not a valid category" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "not a valid category" in bad.content.decode()
 
 
 def test_clock_warns_then_escalates_once() -> None:
@@ -146,9 +157,35 @@ def test_clock_warns_then_escalates_once() -> None:
     report = clocks.check_clocks(now=breach)
     assert report.escalated == 1
     case.refresh_from_db()
-    assert case.post == parent and case.escalation_level == 1
+    assert case.post == parent
+    assert case.escalation_level == 1
     assert clocks.check_clocks(now=breach).escalated == 0
     event = CaseEvent.objects.get(case=case, kind="escalated")
-    assert event.data["from"] == post.code and event.data["to"] == parent.code
+    assert event.data["from"] == post.code
+    assert event.data["to"] == parent.code
     assert AuditEvent.objects.filter(action="case.escalated", object_id=str(case.pk)).count() == 1
     assert timezone.now() < breach + timedelta(days=30)
+
+
+def test_export_withholds_sensitive_text_unless_asked_and_audited() -> None:
+    import io
+
+    from rabta.intake.export import export_messages
+
+    plain = _submit(URDU_MARDAN, submission_id="exp-1")
+    secret = _submit(HARASSMENT_MARDAN, submission_id="exp-2")
+    out = io.StringIO()
+    export_messages(out=out)
+    rows = {r["case_ref"]: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert rows[plain.ref]["text"] == URDU_MARDAN
+    assert rows[secret.ref]["text"] is None
+    assert rows[secret.ref]["sensitive"] is True
+    assert set(rows[plain.ref]) == {
+        "id", "channel", "platform_id", "direction", "received_at", "text", "case_ref", "language", "category", "urgency", "district", "sensitive",
+    }
+    audited = AuditEvent.objects.filter(action="export.messages_with_sensitive").count()
+    out = io.StringIO()
+    export_messages(out=out, include_sensitive=True)
+    rows = {r["case_ref"]: r for r in map(json.loads, out.getvalue().splitlines())}
+    assert rows[secret.ref]["text"] == HARASSMENT_MARDAN
+    assert AuditEvent.objects.filter(action="export.messages_with_sensitive").count() == audited + 1
