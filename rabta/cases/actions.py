@@ -174,7 +174,7 @@ def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message:
     text = text.strip()
     if not text:
         raise ValidationError({"text": "The reply is empty."})
-    case = Case.objects.select_for_update().select_related("conversation__channel").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("conversation__channel").get(pk=case.pk)
     _require_open(case)
     now = timezone.now()
     message = Message.objects.create(

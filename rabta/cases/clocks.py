@@ -56,7 +56,7 @@ def escalate_case(*, case_id: int, now: datetime, clock: str) -> bool:
     from rabta.notify.actions import notify_post
 
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("post__parent", "region", "district").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("post__parent", "region", "district").get(pk=case_id)
         level = case.escalation_level
         breached = _breached(case, now)
         if breached is None or case.post.parent is None:
@@ -66,11 +66,12 @@ def escalate_case(*, case_id: int, now: datetime, clock: str) -> bool:
             return False
         previous, case.post = case.post, case.post.parent
         case.escalation_level = level + 1
-        span = now - case.opened_at
-        case.ack_due = None if case.acknowledged_at else now + span / 2
-        if case.resolve_due and case.resolve_due <= now:
-            case.resolve_due = now + span / 2
-        case.save(update_fields=["post", "escalation_level", "ack_due", "resolve_due", "updated_at"])
+        # The new post gets half the original time again on every clock that was missed.
+        for field in ("ack_due", "reply_due", "resolve_due"):
+            due = getattr(case, field)
+            if due is not None and due <= now:
+                setattr(case, field, now + (due - case.opened_at) / 2)
+        case.save(update_fields=["post", "escalation_level", "ack_due", "reply_due", "resolve_due", "updated_at"])
         text = f"{breached} deadline missed by {previous.title_en}: escalated to {case.post.title_en}"
         CaseEvent.objects.create(
             case=case, at=now, kind="escalated", text=text, data={"level": level + 1, "from": previous.code, "to": case.post.code, "clock": breached}
@@ -87,7 +88,7 @@ def warn_case(*, case_id: int, now: datetime, clock: str) -> bool:
     from rabta.notify.actions import notify_post
 
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("post").get(pk=case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("post").get(pk=case_id)
         if CaseEvent.objects.filter(case=case, kind="clock_warning", data__clock=clock, data__level=case.escalation_level).exists():
             return False
         CaseEvent.objects.create(case=case, at=now, kind="clock_warning", text=f"{clock} deadline is near",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from rabta.cases.models import Case, ConsoleEvent
 from rabta.cases.selectors import visibility_q
@@ -65,7 +65,8 @@ def stream(actor: Any, last_event_id: int | None, *, seconds: float = STREAM_SEC
             for event in _visible_events(actor, last_event_id):
                 last_event_id = event.pk
                 yield _format(event)
-            close_old_connections()
+            if not connection.in_atomic_block:
+                close_old_connections()  # a long stream must not hold a stale or expired connection
             if pubsub is not None:
                 message = pubsub.get_message(timeout=15)
                 if message is None:

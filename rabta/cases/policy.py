@@ -61,33 +61,45 @@ class Routed:
 
 
 def _snapshot(district: District | None) -> routing_policy.OrgSnapshot:
-    posts = Post.objects.filter(active=True).filter(Q(level=Post.Level.PROVINCE) | Q(district=district) if district else Q(level=Post.Level.PROVINCE))
+    """The posts a case could go to: the province's and its district's (stations included)."""
+    where = Q(level=Post.Level.PROVINCE)
+    if district is not None:
+        where |= Q(district=district)
+    posts = Post.objects.filter(where, active=True).select_related("district", "station", "region")
     refs = [
         routing_policy.PostRef(
             code=p.code,
             kind=p.kind,
-            district_code=p.district.code if p.district_id else None,
-            station_slug=p.station.slug if p.station_id else None,
-            region_code=p.region.code if p.region_id else None,
+            title=p.title_en,
+            district_code=p.district.code if p.district else None,
+            district_name=p.district.name_en if p.district else None,
+            station_slug=p.station.slug if p.station else None,
+            station_name=p.station.name_en if p.station else None,
+            region_code=p.region.code if p.region else None,
         )
-        for p in posts.select_related("district", "station", "region")
+        for p in posts
     ]
     return routing_policy.OrgSnapshot(posts=tuple(refs))
 
 
 def route(*, category: str, urgency: str, sensitive: bool, district: District | None, station: PoliceStation | None, is_rti: bool) -> Routed:
-    decision = routing_policy.route(
-        routing_policy.RoutingInput(
-            category=category,
-            urgency=urgency,
-            sensitive=sensitive,
-            district_code=district.code if district else None,
-            station_slug=station.slug if station else None,
-            is_rti=is_rti,
-            channel=None,
-        ),
-        _snapshot(district),
+    inp = routing_policy.RoutingInput(
+        category=category,
+        urgency=urgency,
+        sensitive=sensitive,
+        district_code=district.code if district else None,
+        station_slug=station.slug if station else None,
+        is_rti=is_rti,
+        district_name=district.name_en if district else None,
+        station_name=station.name_en if station else None,
     )
+    try:
+        decision = routing_policy.route(inp, _snapshot(district))
+    except routing_policy.NoRoute:
+        # Incomplete organisation data must never lose a case: the media cell takes it.
+        decision = routing_policy.RoutingDecision(
+            "dpr-media-cell", "no rule found a post for this case → DPR Media Cell (rule fallback)", "fallback", "", ()
+        )
     post = Post.objects.select_related("district", "region").get(code=decision.post_code)
     return Routed(post, decision.reason, decision.rule_id, decision.ruleset_version, tuple(decision.also_notify), is_rti)
 

@@ -31,8 +31,10 @@ def visibility_q(actor: Any) -> Q:
     """Rows of Case the actor may see."""
     if actor is None or not actor.is_authenticated or actor.role not in CONSOLE_ROLES:
         return Q(pk__in=[])
-    held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
-    scope = jurisdiction_q(actor) | Q(post_id__in=held)
+    scope = jurisdiction_q(actor)
+    if scope:  # an empty Q() means the whole province; OR-ing it would narrow it to the held posts
+        held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
+        scope |= Q(post_id__in=held)
     if not may_see_sensitive(actor):
         scope &= Q(sensitive=False)
     return scope

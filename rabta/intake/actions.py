@@ -89,7 +89,7 @@ def process_inbound_event(*, event_id: int) -> Message | None:
     from rabta.cases.actions import open_or_join_case
 
     with transaction.atomic():
-        event = InboundEvent.objects.select_for_update().select_related("channel").filter(pk=event_id).first()
+        event = InboundEvent.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=event_id).first()
         if event is None or event.state != InboundEvent.State.PENDING:
             return None
         event.attempts += 1

@@ -39,7 +39,7 @@ def assign_post_holder(*, actor: Any, post: Post, user: Any, note: str = "") -> 
     if not user.is_active:
         raise ValidationError({"user": "This account is disabled."})
     now = timezone.now()
-    current = list(PostHolding.objects.select_for_update().select_related("user").filter(post=post, ended_at__isnull=True))
+    current = list(PostHolding.objects.select_for_update(of=("self",)).select_related("user").filter(post=post, ended_at__isnull=True))
     if any(h.user_id == user.pk for h in current):
         raise ValidationError({"user": f"{user.get_username()} already holds {post}."})
     ended = []

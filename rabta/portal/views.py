@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from rabta.cases import selectors
 from rabta.intake import actions as intake
+from rabta.intake.models import Message
 from rabta.portal.forms import ReportForm, TrackForm
 from rabta.portal.uploads import BadUpload, store_upload
 
@@ -38,7 +39,10 @@ def report(request: HttpRequest) -> HttpResponse:
             channel=intake.web_form_channel(), platform_id=submission, headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
             body=json.dumps(payload).encode(),
         )
-        message = intake.process_inbound_event(event_id=stored_event.event.pk)
+        # Process now so the citizen gets the reference at once. The worker may have been quicker
+        # (the store queued it too); either way the event is processed exactly once.
+        intake.process_inbound_event(event_id=stored_event.event.pk)
+        message = Message.objects.filter(event=stored_event.event).select_related("case").first()
         if message is None or message.case is None:
             return render(request, "portal/received.html", {"receipt": submission})
         case = message.case

@@ -11,7 +11,7 @@ from typing import Any
 
 from rabta.triage.engine import ENGINE_VERSION, Engine, ruleset_version
 
-__all__ = ["ENGINE_VERSION", "Engine", "RULESET_VERSION", "triage"]
+__all__ = ["ENGINE_VERSION", "RULESET_VERSION", "Engine", "triage"]
 
 
 def triage(text: str, *, channel: str | None = None) -> dict[str, Any]:

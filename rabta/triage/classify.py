@@ -39,7 +39,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 LEXICON_WEIGHT = 0.9
 URGENCY_FLOOR_WEIGHT = 1.0
-NOW_DISTANCE = 40  # characters of matching key between a violent act and a "now" marker
+NOW_DISTANCE = 60  # characters of matching key between a violent act and a "now" marker
+MISSING_CHILD_CRITICAL_AGE = 13  # a missing child up to this age is critical unless gone for days
 SENSITIVE_MODEL_THRESHOLD = 0.6
 _URGENCY_RANK = {u: i for i, u in enumerate(URGENCIES)}  # critical=0 ... low=3
 
@@ -59,13 +60,20 @@ ALLOWED_URGENCY: dict[str, tuple[str, ...]] = {
 # Categories in which someone comes to harm: a child named in them is a child victim.
 _HARM = frozenset({"emergency", "crime_report", "police_complaint", "gbv_harassment", "missing_person",
                    "cybercrime", "rumor"})
+# Signals that say someone came to harm: a child named beside one of them is a child victim.
+_HARM_SIGNALS = ("kidnap", "missing", "missing-weak", "assault-past", "assault-event", "violence-now", "harassment",
+                 "sexual-violence", "child-abuse", "murder", "abduction-now")
 # Critical signals that describe a cry for help rather than an event: critical only with support.
 _SUPPORTING_ONLY = frozenset({"help-now"})
 
-# An age under 18: "6 saal", "۶ سالہ", "9 years old", "عمر ۴", "age 7", "5 کلن".
+# An age under 18: "6 saal", "۶ سالہ", "9 years old", "عمر ۴", "aged around 10", "5 کلن". The
+# patterns run on the matching key, so their Arabic-script words are folded the same way.
+_YEAR_WORDS = "|".join(sorted({matching_key(w) for w in (
+    "saal", "sal", "sala", "saala", "year", "years", "yr", "yrs", "سال", "سالہ", "سالا", "کلن", "کلنه", "کلنی",
+    "کلونو", "کلنۍ")}, key=len, reverse=True))
 _AGE = re.compile(
-    r"(?:\b(?:umar|umr|age|aged|عمر)\s+(\d{1,2})\b)|(?:\b(\d{1,2})\s*(?:saal|sal|sala|saala|years?|yrs?|"
-    r"سال|سالہ|سالا|کلن|کلنه|کلنی|کلونو)\b)"
+    rf"(?:\b(?:umar|umr|age|aged|{matching_key('عمر')})\s+(?:\w+\s+)?(\d{{1,2}})\b)|"
+    rf"(?:\b(\d{{1,2}})\s*(?:{_YEAR_WORDS})\b)"
 )
 # English present progressive ("is beating", "are firing"): the act is going on.
 _PROGRESSIVE = re.compile(r"\b(?:is|are|am|still)\s+(?:\w+\s+)?\w{2,}ing\b")
@@ -89,7 +97,7 @@ _NUMBER_WORDS.update({"تیرہ": 13, "چودہ": 14, "پندرہ": 15, "سول�
                       "chauda": 14, "pandrah": 15, "sola": 16, "satrah": 17, "thirteen": 13, "fourteen": 14,
                       "fifteen": 15, "sixteen": 16, "seventeen": 17})
 _NUMBER_KEYS = {matching_key(word): value for word, value in _NUMBER_WORDS.items()}
-_WORD_AGE = re.compile(r"\b(\w+)\s+(?:saal|sal|years?|سال|سالہ|کلن|کلنه|کلنی)\b")
+_WORD_AGE = re.compile(rf"\b(\w+)\s+(?:{_YEAR_WORDS})\b")
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class Signal:
     critical: str | None  # always | unless_rumor | with_now | support
     sensitive: str | None
     requires: tuple[str, ...] = ()
+    cancels: tuple[str, ...] = ()
 
 
 class SignalHit(NamedTuple):
@@ -146,6 +155,7 @@ class Lexicon:
                 critical=_critical_mode(raw.get("critical")),
                 sensitive=raw.get("sensitive"),
                 requires=tuple(str(t) for t in raw.get("requires", [])),
+                cancels=tuple(str(t) for t in raw.get("cancels", [])),
             )
             self.signals.append(signal)
             for phrase in raw.get("phrases", []):
@@ -187,13 +197,18 @@ class Lexicon:
                     continue
                 hits.append(SignalHit(signal, phrase, start, end))
         hits.sort(key=lambda h: (h.start, -h.end))
+        cancelling = [h for h in hits if h.signal.cancels]
+        if cancelling:
+            # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
+            hits = [h for h in hits if not any(
+                h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
         return hits
 
 
 def _near(hits: list[SignalHit], spans: list[tuple[int, int]]) -> bool:
     """Whether any hit lies within NOW_DISTANCE characters of any span (either side)."""
-    for hit in hits:
-        for start, end in spans:
+    for hit in hits[:200]:  # a huge message need not be searched pair by pair
+        for start, end in spans[:200]:
             if start - NOW_DISTANCE <= hit.end and hit.start <= end + NOW_DISTANCE:
                 return True
     return False
@@ -272,9 +287,11 @@ class Classifier:
                 reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical == "always" else ""))
 
         # Cybercrime aimed at a woman (her pictures, harassment) is gender-based harassment (PRODUCT.md).
+        # Misuse of someone's private pictures counts as aimed at a woman unless the sender says he is a man.
         female = "woman-victim" in signals or "female-self" in signals or "spouse" in signals
-        if category == "cybercrime" and female and (
-            "blackmail-images" in signals or "harassment" in signals or "sexual-violence" in signals
+        if category == "cybercrime" and (
+            ("blackmail-images" in signals and "male-self" not in signals)
+            or (female and ("harassment" in signals or "sexual-violence" in signals))
         ):
             reasons.append("cybercrime aimed at a woman -> gbv_harassment")
             category = "gbv_harassment"
@@ -293,7 +310,7 @@ class Classifier:
             critical_tags += [t for t, s in signals.items() if s.critical == "unless_rumor"]
         support = [t for t, s in signals.items() if s.critical == "support"]
         if not critical_tags and support and (
-            category in ("emergency", "gbv_harassment", "missing_person")
+            category == "emergency"
             or model_cat["emergency"] >= 0.5
             or any(s.critical == "with_now" for s in signals.values())
         ):
@@ -301,8 +318,10 @@ class Classifier:
         if not critical_tags and "help-word" in signals and len(key.split()) <= 3:
             critical_tags = ["help-word"]
             reasons.append("a bare cry for help")
-        ordinary = {c: log_model[c] + LEXICON_WEIGHT * lex_ordinary[c] for c in CATEGORIES}
-        before = max(ordinary, key=ordinary.__getitem__)
+        before = category
+        if critical_tags:
+            ordinary = {c: log_model[c] + LEXICON_WEIGHT * lex_ordinary[c] for c in CATEGORIES}
+            before = max(ordinary, key=ordinary.__getitem__)
         if critical_tags and before == "rumor" and "rumor" in signals:
             # Hearsay about danger is a claim to confirm or deny, not danger now.
             reasons.append(f"critical words ({', '.join(critical_tags)}) inside a rumour: not critical")
@@ -310,7 +329,7 @@ class Classifier:
         critical = bool(critical_tags)
         if critical:
             misconduct = "police-actor" in signals and any(
-                s.category == "police_complaint" and s.weight >= 2.0 for s in signals.values())
+                t in signals for t in ("bribe", "illegal-detention", "police-abuse", "fir-refused"))
             if before == "cybercrime" and female and "blackmail-images" in signals:
                 before = "gbv_harassment"
             keep = (
@@ -338,10 +357,14 @@ class Classifier:
                 if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
                     urgency_score[u] += URGENCY_FLOOR_WEIGHT
         urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
-        age = child_age(key) if category in _HARM and _AGE_HINT.search(key) else None
+        harm = category in _HARM or any(t in signals for t in _HARM_SIGNALS)
+        age = child_age(key) if harm and _AGE_HINT.search(key) else None
         child = "child" in signals or "child-abuse" in signals or age is not None or (
-            "children-plural" in signals and category == "missing_person")
-        recent = "recent-today" in signals
+            category == "missing_person" and ("children-plural" in signals or "schoolchild" in signals))
+        # A missing young child is critical unless the message says the child has been gone for days.
+        young = (age is not None and age <= MISSING_CHILD_CRITICAL_AGE) or (
+            age is None and ("child" in signals or "children-plural" in signals or "schoolchild" in signals))
+        recent = "recent-today" in signals or "duration-days" not in signals
         if critical:
             if category == "police_complaint":
                 urgency = "high"
@@ -349,7 +372,7 @@ class Classifier:
             else:
                 urgency = "critical"
                 reasons.append(f"critical: {', '.join(critical_tags)}")
-        elif category == "missing_person" and child and recent and (age is None or age <= 14):
+        elif category == "missing_person" and young and recent:
             urgency = "critical"
             reasons.append("missing child reported the same day -> critical")
         if urgency not in allowed:
@@ -361,11 +384,11 @@ class Classifier:
 
         # Sensitivity.
         sensitive_reasons: list[str] = []
-        if category == "gbv_harassment":
+        if category == "gbv_harassment" or any(s.sensitive == "gbv" for s in signals.values()):
             sensitive_reasons.append("gender-based violence or harassment")
         if "transgender" in signals and category in _HARM:
             sensitive_reasons.append("transgender person")
-        if child and category in _HARM:
+        if child and harm:
             sensitive_reasons.append("child victim" + (f" (age {age})" if age is not None else ""))
         if "confidential" in signals:
             sensitive_reasons.append("asks for confidentiality")
@@ -377,10 +400,7 @@ class Classifier:
         if sensitive:
             reasons.append("sensitive: " + "; ".join(sensitive_reasons))
         rule_based = len(sensitive_reasons) > (1 if sensitive_prob >= SENSITIVE_MODEL_THRESHOLD else 0)
-        if sensitive:
-            sensitive_confidence = 0.95 if rule_based else sensitive_prob
-        else:
-            sensitive_confidence = 1.0 - sensitive_prob
+        sensitive_confidence = (0.95 if rule_based else sensitive_prob) if sensitive else 1.0 - sensitive_prob
 
         probs = _softmax_dict(combined)
         category_confidence = probs[category]

@@ -31,13 +31,13 @@ _RESERVED = ("language", "category", "urgency", "district", "police_station", "s
 def _open_input(name: str) -> IO[bytes]:
     if name == "-":
         return sys.stdin.buffer
-    return open(name, "rb")  # noqa: SIM115 - closed by the caller
+    return open(name, "rb")
 
 
 def _open_output(name: str) -> IO[bytes]:
     if name == "-":
         return sys.stdout.buffer
-    return open(name, "wb")  # noqa: SIM115 - closed by the caller
+    return open(name, "wb")
 
 
 def _parse(raw: bytes, number: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -120,6 +120,12 @@ def run_triage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(text: str) -> None:
+    """Write a report line to standard output (the subcommands' whole output)."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Retrain the model from the corpus train split plus corrections; print held-out figures."""
     from rabta.triage.corpus import CORPUS_DIR, load_corpus, load_examples
@@ -129,18 +135,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     corpus = Path(args.corpus) if args.corpus else CORPUS_DIR
     examples = load_corpus(corpus, split="train")
-    corrections = []
-    if args.corrections:
-        corrections = load_examples(Path(args.corrections))
+    corrections = load_examples(Path(args.corrections)) if args.corrections else []
     out_dir = Path(args.out) if args.out else DATA_DIR
     path = out_dir / "model.npz"
-    arrays = train_model([*examples, *corrections])
-    write_model(arrays, path)
-    print(f"trained on {len(examples)} corpus examples + {len(corrections)} corrections -> {path}")
+    write_model(train_model([*examples, *corrections]), path)
+    _say(f"trained on {len(examples)} corpus examples + {len(corrections)} corrections -> {path}")
     heldout = load_corpus(corpus, split="heldout")
     if heldout:
-        engine = Engine(model_path=path)
-        print(format_report(evaluate(engine, heldout)), end="")
+        _say(format_report(evaluate(Engine(model_path=path), heldout)))
     return 0
 
 
@@ -157,12 +159,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         if not args.misses:
             report.pop("misses")
-        print(json.dumps(report, ensure_ascii=False, indent=1))
-    else:
-        print(format_report(report), end="")
-        if args.misses:
-            for miss in report["misses"]:
-                print(json.dumps(miss, ensure_ascii=False))
+        _say(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    _say(format_report(report))
+    if args.misses:
+        for miss in report["misses"]:
+            _say(json.dumps(miss, ensure_ascii=False))
     return 0
 
 

@@ -37,7 +37,7 @@ LANGUAGE_CHARS = 20000
 _BATCH = 256
 
 _lock = threading.Lock()
-_default: Engine | None = None
+_default: list[Engine] = []  # the process-wide engine, once loaded
 _ruleset: dict[Path, str] = {}
 
 
@@ -98,12 +98,11 @@ class Engine:
     @classmethod
     def default(cls) -> Engine:
         """The process-wide engine, loaded on first use."""
-        global _default
-        if _default is None:
+        if not _default:
             with _lock:
-                if _default is None:
-                    _default = cls()
-        return _default
+                if not _default:
+                    _default.append(cls())
+        return _default[0]
 
     # -- public API ----------------------------------------------------------------------------
     def triage(self, text: str, *, channel: str | None = None, explain: bool = False) -> dict[str, Any]:
@@ -143,10 +142,10 @@ class Engine:
         for i, (display, key) in enumerate(zip(displays, keys, strict=True)):
             channel = channels[i] if channels is not None else None
             model = (category_rows[i], urgency_rows[i], sensitive_rows[i])
-            out.append(self._assemble(texts[i], display, key, model, channel, explain))
+            out.append(self._assemble(texts[i], display, key, model=model, channel=channel, explain=explain))
         return out
 
-    def _assemble(self, original: str, display: str, key: str,
+    def _assemble(self, original: str, display: str, key: str, *,
                   model: tuple[list[float], list[float], float], channel: str | None,
                   explain: bool) -> dict[str, Any]:
         language = self.language.identify(display[:LANGUAGE_CHARS])
@@ -185,10 +184,11 @@ class Engine:
             "ruleset": self.ruleset,
         }
         if explain:
-            result["explain"] = self._explain(display, key, place, decision.explain, language.evidence, channel)
+            result["explain"] = self._explain(display, key, place, decision.explain,
+                                              language_evidence=language.evidence, channel=channel)
         return result
 
-    def _explain(self, display: str, key: str, place: PlaceResult, decision: dict[str, Any],
+    def _explain(self, display: str, key: str, place: PlaceResult, decision: dict[str, Any], *,
                  language_evidence: tuple[str, ...], channel: str | None) -> dict[str, Any]:
         key_check, offsets = matching_key_with_offsets(display[:MODEL_CHARS])
 

@@ -117,11 +117,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"| category accuracy | {report['category_accuracy']:.3f} |",
         f"| category macro-F1 | {report['category_macro_f1']:.3f} |",
         f"| urgency accuracy | {report['urgency_accuracy']:.3f} |",
-        f"| critical recall | {report['critical']['recall']:.3f} ({int(report['critical']['support'] - report['critical']['missed'])}"
-        f"/{int(report['critical']['support'])}) |",
+        (f"| critical recall | {report['critical']['recall']:.3f} ({int(report['critical']['support'] - report['critical']['missed'])}"
+        f"/{int(report['critical']['support'])}) |"),
         f"| critical precision | {report['critical']['precision']:.3f} |",
-        f"| sensitive recall | {report['sensitive']['recall']:.3f} ({int(report['sensitive']['support'] - report['sensitive']['missed'])}"
-        f"/{int(report['sensitive']['support'])}) |",
+        (f"| sensitive recall | {report['sensitive']['recall']:.3f} ({int(report['sensitive']['support'] - report['sensitive']['missed'])}"
+        f"/{int(report['sensitive']['support'])}) |"),
         f"| sensitive precision | {report['sensitive']['precision']:.3f} |",
         "",
         "| language | n | language acc. | category acc. | category macro-F1 | district acc. | urgency acc. |",

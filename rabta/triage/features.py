@@ -11,12 +11,13 @@ Only numpy is needed here; scikit-learn is used by ``train`` alone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CHAR_BITS", "NGRAM_SIZES", "char_ngrams", "word_features", "model_text"]
+__all__ = ["CHAR_BITS", "NGRAM_SIZES", "char_ngrams", "model_text", "word_features"]
 
 CHAR_BITS = 18
 NGRAM_SIZES = (2, 4)  # default for training; the model file records the sizes it was trained with
@@ -24,7 +25,7 @@ _MULT = np.uint64(0x100000001B3)  # FNV-style multiplier
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _SALT = [np.uint64((n * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF) for n in range(8)]
 _SHIFT = np.uint64(64 - CHAR_BITS)
-QUESTION_TOKEN = "qmarkq"
+QUESTION_TOKEN = "qmarkq"  # noqa: S105 - a feature token, not a secret
 
 IntArray = npt.NDArray[np.int64]
 
@@ -83,18 +84,10 @@ def word_features(texts: Sequence[str], vocabulary: Mapping[str, int]) -> tuple[
     get = vocabulary.get
     for owner, text in enumerate(texts):
         words = text.split()
-        previous = ""
-        for word in words:
-            index = get(word)
-            if index is not None:
-                indices.append(index)
-                owners.append(owner)
-            if previous:
-                index = get(previous + " " + word)
-                if index is not None:
-                    indices.append(index)
-                    owners.append(owner)
-            previous = word
+        grams = words + [a + " " + b for a, b in itertools.pairwise(words)]
+        found = [i for i in map(get, grams) if i is not None]
+        indices.extend(found)
+        owners.extend([owner] * len(found))
     return np.asarray(indices, dtype=np.int64), np.asarray(owners, dtype=np.int64)
 
 
@@ -102,5 +95,5 @@ def word_tokens(text: str) -> list[str]:
     """The unigram and bigram strings of a text (used to build the vocabulary in training)."""
     words = text.split()
     grams = list(words)
-    grams.extend(a + " " + b for a, b in zip(words, words[1:], strict=False))
+    grams.extend(a + " " + b for a, b in itertools.pairwise(words))
     return grams

@@ -159,12 +159,12 @@ class LanguageIdentifier:
             guess = self._arabic(text)
             if latin:
                 return LanguageGuess(guess.language, guess.confidence,
-                                     guess.evidence + (f"mixed: {arabic} Arabic-script vs {latin} Latin letters",))
+                                     (*guess.evidence, f"mixed: {arabic} Arabic-script vs {latin} Latin letters"))
             return guess
         latin_text = _NOT_LATIN.sub(" ", text)
         guess = self._latin(latin_text)
         return LanguageGuess(guess.language, guess.confidence,
-                             guess.evidence + (f"mixed: {latin} Latin vs {arabic} Arabic-script letters",))
+                             (*guess.evidence, f"mixed: {latin} Latin vs {arabic} Arabic-script letters"))
 
     # -- Arabic script -------------------------------------------------------------------------
     def _arabic(self, text: str) -> LanguageGuess:
@@ -202,11 +202,11 @@ class LanguageIdentifier:
             previous = word
         margin = ps - ur
         evidence = (
-            f"script: Arabic; Pashto {ps:.1f} ({ps_letters} letters; {', '.join(ps_hits[:6])}) "
-            f"vs Urdu {ur:.1f} ({ur_letters} letters; {', '.join(ur_hits[:6])})",
+            (f"script: Arabic; Pashto {ps:.1f} ({ps_letters} letters; {', '.join(ps_hits[:6])}) "
+            f"vs Urdu {ur:.1f} ({ur_letters} letters; {', '.join(ur_hits[:6])})"),
         )
         if ps == 0 and ur == 0:
-            return LanguageGuess("ur", 0.6, evidence + ("no Urdu/Pashto evidence: Urdu by default",))
+            return LanguageGuess("ur", 0.6, (*evidence, "no Urdu/Pashto evidence: Urdu by default"))
         if margin > 0:
             return LanguageGuess("ps", _sigmoid_confidence(margin), evidence)
         return LanguageGuess("ur", _sigmoid_confidence(margin), evidence)
@@ -271,18 +271,18 @@ class LanguageIdentifier:
         scores = self.latin_scores(text)
         margin = scores.roman_urdu - scores.english + 0.8 * scores.model
         evidence = (
-            f"script: Latin; Roman Urdu {scores.roman_urdu:.1f} ({', '.join(scores.roman_urdu_hits[:6])}) "
+            (f"script: Latin; Roman Urdu {scores.roman_urdu:.1f} ({', '.join(scores.roman_urdu_hits[:6])}) "
             f"vs English {scores.english:.1f} ({', '.join(scores.english_hits[:6])}); "
-            f"character model {scores.model:+.2f}",
+            f"character model {scores.model:+.2f}"),
         )
         if scores.other >= 3 and scores.other > scores.roman_urdu + scores.english:
-            return LanguageGuess("und", 0.7, evidence + (f"other Latin-script language {scores.other:.1f}",))
+            return LanguageGuess("und", 0.7, (*evidence, f"other Latin-script language {scores.other:.1f}"))
         if abs(margin) < 0.5:
             tie = self._tie_break(text)
             if tie is not None:
-                return LanguageGuess(tie[0], tie[1], evidence + (f"tie broken by py3langid: {tie[0]}",))
+                return LanguageGuess(tie[0], tie[1], (*evidence, f"tie broken by py3langid: {tie[0]}"))
             if margin == 0:
-                return LanguageGuess("en", 0.5, evidence + ("no evidence: English by default",))
+                return LanguageGuess("en", 0.5, (*evidence, "no evidence: English by default"))
         if margin > 0:
             return LanguageGuess("ur-Latn", _sigmoid_confidence(margin), evidence)
         return LanguageGuess("en", _sigmoid_confidence(margin), evidence)

@@ -70,7 +70,7 @@ class ModelScores:
 class LinearModel:
     """Logistic-regression weights over hashed character n-grams and word n-grams."""
 
-    def __init__(self, char_weights: npt.NDArray[np.float32], word_weights: npt.NDArray[np.float32],
+    def __init__(self, char_weights: npt.NDArray[np.float32], word_weights: npt.NDArray[np.float32], *,
                  vocabulary: Sequence[str], bias: FloatArray, meta: dict[str, object],
                  trigram_llr: dict[str, float], digest: str = "") -> None:
         if char_weights.shape[0] != 1 << CHAR_BITS:
@@ -102,7 +102,8 @@ class LinearModel:
             bias = np.asarray(data["bias"], dtype=np.float64)
             trigrams = {str(k): float(v) for k, v in zip(data["trigram_keys"], data["trigram_values"],
                                                          strict=True)}
-        return cls(char_dense, word_weights, vocabulary, bias, meta, trigrams, digest)
+        return cls(char_dense, word_weights, vocabulary=vocabulary, bias=bias, meta=meta,
+                   trigram_llr=trigrams, digest=digest)
 
     def logits(self, texts: Sequence[str]) -> FloatArray:
         """Raw scores (n, outputs) for model texts (see features.model_text)."""

@@ -117,6 +117,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # collisions (ککی, a village, would become کی, "of").
 _REPEAT = re.compile(r"([a-z])\1+")
 _NON_WORD = re.compile(r"[\W_]+")
+# Urdu writes ے only at the end of a word; inside a word it can only be Pashto ې (بونېر, خېله, ډېره),
+# which Urdu spells with ی (بونیر, خیلہ, ڈیرہ): there it becomes ی.
+_MEDIAL_YEH_BARREE = re.compile("\u06d2(?=[^\\W\\d_])")
 
 
 def display_form(text: str) -> str:
@@ -153,6 +156,8 @@ def matching_key(text: str) -> str:
             text = _SURROGATE.sub("\ufffd", text)
         key = unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).lower()
     key = _REPEAT.sub(r"\1", key)
+    if _YEH_BARREE in key:
+        key = _MEDIAL_YEH_BARREE.sub(_YEH, key)
     return _NON_WORD.sub(" ", key).strip()
 
 
@@ -194,4 +199,7 @@ def matching_key_with_offsets(text: str) -> tuple[str, list[int]]:
     if chars and chars[-1] == " ":
         chars.pop()
         offsets.pop()
+    for index in range(len(chars) - 1):
+        if chars[index] == _YEH_BARREE and chars[index + 1].isalpha():
+            chars[index] = _YEH
     return "".join(chars), offsets

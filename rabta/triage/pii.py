@@ -148,10 +148,7 @@ def _valid_landline(value: str) -> bool:
     info = analyze_number("0" + national)
     if info is not None and info.type in ("landline", "uan"):
         return True
-    for size in (4, 3, 2):
-        if national[:size] in _AREA_CODES and 5 <= len(national) - size <= 8:
-            return True
-    return False
+    return any(national[:size] in _AREA_CODES and 5 <= len(national) - size <= 8 for size in (4, 3, 2))
 
 
 def _vehicle_context(text: str, start: int, end: int) -> bool:
@@ -159,7 +156,7 @@ def _vehicle_context(text: str, start: int, end: int) -> bool:
     return _VEHICLE_WORDS.search(window) is not None
 
 
-def _vehicle_candidates(text: str, taken: list[tuple[int, int]]) -> list[PiiSpan]:
+def _vehicle_candidates(text: str, taken: bytearray) -> list[PiiSpan]:
     found: list[PiiSpan] = []
     for match in _VEHICLE.finditer(text):
         start, end = match.span()
@@ -181,12 +178,12 @@ def _vehicle_candidates(text: str, taken: list[tuple[int, int]]) -> list[PiiSpan
             continue
         if city is not None and len(letters) <= 2:
             end += city.end()
-        if any(s < end and start < e for s, e in taken):
+        if taken.find(1, start, end) != -1:
             continue
         found.append(PiiSpan(start, end, "vehicle"))
     for match in _VEHICLE_URDU.finditer(text):
         start, end = match.span(1)
-        if not any(s < end and start < e for s, e in taken):
+        if taken.find(1, start, end) == -1:
             found.append(PiiSpan(start, end, "vehicle"))
     return found
 
@@ -196,13 +193,13 @@ def find_pii(text: str) -> list[PiiSpan]:
     if _HAS_SIGNAL.search(text) is None:
         return []
     spans: list[PiiSpan] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # characters already inside a span
 
     def add(start: int, end: int, kind: str) -> None:
-        if any(s < end and start < e for s, e in taken):
+        if taken.find(1, start, end) != -1:
             return
         spans.append(PiiSpan(start, end, kind))
-        taken.append((start, end))
+        taken[start:end] = b"\x01" * (end - start)
 
     if "@" in text:
         for match in _EMAIL.finditer(text):

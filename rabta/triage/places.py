@@ -47,6 +47,11 @@ _AMBIGUOUS_WEIGHT = 0.5
 # Arabic letters that never join the following letter: a name ending in one may touch the next word.
 _NON_JOINING = frozenset("اآأإدڈذرڑزژوؤےۓءۃة")
 _FUZZY_CACHE_LIMIT = 50_000
+_LOOSE_TABLE = str.maketrans({"ڑ": "ر", "ٹ": "ت", "ڈ": "د", "ے": "ی", "ص": "س", "ث": "س", "ذ": "ز", "ض": "ز",
+                              "ظ": "ز", "ط": "ت", "ح": "ہ", "ں": "ن", "ژ": "ز", "ئ": "ی"})
+# Words the fuzzy matcher looks at: six or more Latin letters; pairs of Latin words, 9+ characters.
+_LATIN_TOKEN = re.compile(r"(?<![^ ])[a-z]{6,}(?![^ ])")
+_LATIN_PAIR = re.compile(r"(?<![^ ])(?=([a-z]+ [a-z]+)(?![^ ]))")
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,8 @@ class Gazetteer:
                 entry(key).province = True
         for name in [*data.get("stop_phrases", []), *extra.get("stop_phrases", [])]:
             key = matching_key(str(name))
-            if key:
+            # A stop phrase that folds to exactly a place's name (مردانِ -> مردان) would hide the place.
+            if key and not (key in entries and entries[key].places):
                 entry(key).stop = True
         ambiguous = {**dict(data.get("ambiguous", {})), **dict(extra.get("ambiguous", {}))}
         self._ambiguous = frozenset(k for k in (matching_key(str(n)) for n in ambiguous) if k)
@@ -183,6 +189,18 @@ class Gazetteer:
         for index, item in enumerate(self._entries):
             self._automaton.add_word(item.key, index)
         self._automaton.make_automaton()
+
+        # A looser automaton over Arabic-script names with easily confused letters merged
+        # (پاړاچنار/پاراچنار, ڈ/د, ص/س, ...), used like fuzzy matching: only when nothing matched.
+        self._loose: Any = ahocorasick.Automaton()
+        loose_count = 0
+        for index, item in enumerate(self._entries):
+            if item.places and not item.key.isascii() and len(item.key) >= 4 and item.key not in self._ambiguous:
+                self._loose.add_word(item.key.translate(_LOOSE_TABLE), index)
+                loose_count += 1
+        if loose_count:
+            self._loose.make_automaton()
+        self._loose_ready = loose_count > 0
 
         # Fuzzy candidates: Latin-script names of KP places, bucketed by first letter.
         common = {matching_key(w) for w in common_words}
@@ -262,12 +280,12 @@ class Gazetteer:
         if not raw:
             return []
         raw.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(len(key))  # characters already claimed by a longer name
         hits: list[PlaceHit] = []
         for start, end, item in raw:
-            if any(s < end and start < e for s, e in taken):
+            if taken.find(1, start, end) != -1:
                 continue
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             if item.stop:
                 hits.append(PlaceHit(start, end, item.key, _STOP))
             elif item.province:
@@ -290,7 +308,7 @@ class Gazetteer:
                 if not same and not (one_district and self._has_context(key, hit.start, hit.end, display)):
                     continue
             if hit.role == _KP and key[hit.end:hit.end + 12].split()[:1] and \
-                    key[hit.end:hit.end + 12].split()[0] in self._region:
+                    key[hit.end:hit.end + 12].split(maxsplit=1)[0] in self._region:
                 continue  # "Bannu region", "ملاکنڈ ڈویژن": a region, not the district
             result.append(hit)
         return result
@@ -310,6 +328,29 @@ class Gazetteer:
         self._fuzzy_cache[token] = best
         return best
 
+    def loose(self, key: str, covered: list[tuple[int, int]]) -> list[PlaceHit]:
+        """Arabic-script names matched with confusable letters merged (one-for-one, so offsets hold)."""
+        if not self._loose_ready or key.isascii():
+            return []
+        folded = key.translate(_LOOSE_TABLE)
+        found: list[tuple[int, int, _Entry]] = []
+        for end_index, index in self._loose.iter(folded):
+            item = self._entries[index]
+            end = end_index + 1
+            start = end - len(item.key)
+            if self._boundary_ok(folded, start, end, item.key.translate(_LOOSE_TABLE)) and \
+                    not any(s <= start < e for s, e in covered):
+                found.append((start, end, item))
+        found.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+        taken = bytearray(len(key))
+        hits: list[PlaceHit] = []
+        for start, end, item in found:
+            if taken.find(1, start, end) != -1:
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            hits.append(PlaceHit(start, end, key[start:end], _KP, tuple(item.places), fuzzy=True))
+        return sorted(hits, key=lambda h: h.start)
+
     def fuzzy(self, key: str, covered: list[tuple[int, int]] | None = None) -> list[PlaceHit]:
         """Misspelt Latin place names (only used when nothing matched exactly).
 
@@ -321,32 +362,28 @@ class Gazetteer:
             return []
         covered = covered or []
         hits: list[PlaceHit] = []
-        tokens = key.split(" ")
-        position = 0
-        starts: list[int] = []
-        for token in tokens:
-            starts.append(position)
-            position += len(token) + 1
         by_key = self._by_key
-        for i, token in enumerate(tokens):
-            if any(s <= starts[i] < e for s, e in covered):
+        common = self._common
+        for match in _LATIN_TOKEN.finditer(key):
+            token = match.group()
+            start = match.start()
+            if token in common or token in by_key or any(s <= start < e for s, e in covered):
                 continue
-            if len(token) >= 6 and token.isascii() and token.isalpha() and token not in self._common \
-                    and token not in by_key:
-                limit = 1 if len(token) <= 7 else 2
-                name = self._fuzzy_token(token, self._fuzzy_single, limit)
-                if name is not None and name in by_key and not _affixed(token, name):
-                    hits.append(PlaceHit(starts[i], starts[i] + len(token), token, _KP,
-                                         tuple(by_key[name].places), fuzzy=True))
+            name = self._fuzzy_token(token, self._fuzzy_single, 1 if len(token) <= 7 else 2)
+            if name is not None and name in by_key and not _affixed(token, name):
+                hits.append(PlaceHit(start, start + len(token), token, _KP, tuple(by_key[name].places), fuzzy=True))
+        if self._fuzzy_double and not hits:
+            for match in _LATIN_PAIR.finditer(key):
+                pair = match.group(1)
+                start = match.start()
+                if len(pair) < 9:
                     continue
-            if i + 1 < len(tokens) and self._fuzzy_double:
-                pair = token + " " + tokens[i + 1]
-                if len(pair) >= 9 and pair.isascii() and token not in self._common \
-                        and tokens[i + 1] not in self._common:
-                    name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-                    if name is not None and name in by_key and pair not in by_key and not _affixed(pair, name):
-                        hits.append(PlaceHit(starts[i], starts[i] + len(pair), pair, _KP,
-                                             tuple(by_key[name].places), fuzzy=True))
+                first, second = pair.split(" ")
+                if first in common or second in common or pair in by_key or any(s <= start < e for s, e in covered):
+                    continue
+                name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+                if name is not None and name in by_key and not _affixed(pair, name):
+                    hits.append(PlaceHit(start, start + len(pair), pair, _KP, tuple(by_key[name].places), fuzzy=True))
         return hits
 
     # -- decision ------------------------------------------------------------------------------
@@ -355,7 +392,8 @@ class Gazetteer:
         hits = self.find(key, display)
         kp = [h for h in hits if h.role == _KP]
         if not kp:
-            fuzzy = self.fuzzy(key, [(h.start, h.end) for h in hits])
+            covered = [(h.start, h.end) for h in hits]
+            fuzzy = self.loose(key, covered) or self.fuzzy(key, covered)
             if fuzzy:
                 kp = fuzzy
                 hits = sorted([*hits, *fuzzy], key=lambda h: h.start)
@@ -399,7 +437,7 @@ class Gazetteer:
             chosen.append((hit, place))
         district = max(scores, key=lambda d: (scores[d], -first[d]))
         station: str | None = None
-        for hit, place in chosen:
+        for _hit, place in chosen:
             if place.district != district:
                 continue
             if place.station:

@@ -69,7 +69,7 @@ def _vocabulary(texts: Sequence[str]) -> list[str]:
 
 
 def _matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> Any:
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import csr_matrix, hstack  # type: ignore[import-untyped]
 
     n = len(texts)
     blocks = []

@@ -36,6 +36,7 @@ def test_citizen_to_closed_case(browser: Any, live_server: Any, demo: None) -> N
     citizen.fill("textarea[name=text]", COMPLAINT)
     citizen.fill("input[name=phone]", "0301-2345678")
     citizen.click("[data-testid=report-form] button[type=submit]")
+    assert citizen.locator("[data-testid=public-ref]").count() == 1, citizen.content()[:3000]
     ref = citizen.inner_text("[data-testid=public-ref]").strip()
     assert re.fullmatch(r"KP-MRD-\d{2}-\d{6}", ref)
     status_url = citizen.url

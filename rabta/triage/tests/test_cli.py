@@ -24,7 +24,7 @@ def run(tmp_path: Path, payload: bytes, *extra: str) -> list[dict[str, object]]:
 
 
 def check_line(line: dict[str, object]) -> None:
-    assert CONTRACT_KEYS <= set(line)
+    assert set(line) >= CONTRACT_KEYS
     assert line["language"] in ("en", "ur", "ps", "ur-Latn", "und")
     assert line["category"] in CATEGORIES
     assert line["urgency"] in URGENCIES
@@ -33,9 +33,11 @@ def check_line(line: dict[str, object]) -> None:
     assert isinstance(line["sensitive"], bool)
     assert isinstance(line["redacted_text"], str)
     confidence = line["confidence"]
-    assert isinstance(confidence, dict) and set(confidence) == CONFIDENCE_KEYS
+    assert isinstance(confidence, dict)
+    assert set(confidence) == CONFIDENCE_KEYS
     assert all(isinstance(v, float | int) and 0.0 <= v <= 1.0 for v in confidence.values())
-    assert isinstance(line["reasons"], list) and all(isinstance(r, str) for r in line["reasons"])
+    assert isinstance(line["reasons"], list)
+    assert all(isinstance(r, str) for r in line["reasons"])
     pii = line["pii"]
     assert isinstance(pii, list)
     for span in pii:
@@ -55,14 +57,16 @@ def test_good_lines_in_order(tmp_path: Path) -> None:
     assert [o["id"] for o in out] == ["m1", "m2", "m3", "m4"]
     for line in out:
         check_line(line)
-    assert out[0]["category"] == "emergency" and out[0]["urgency"] == "critical"
+    assert out[0]["category"] == "emergency"
+    assert out[0]["urgency"] == "critical"
     assert out[0]["district"] == "Peshawar"
     text = lines[1]["text"]
     start = text.index("۱۷۳۰۱")
     assert out[1]["pii"] == [{"kind": "cnic", "start": start, "end": start + 15}]
     assert "[CNIC]" in str(out[1]["redacted_text"])
     assert out[2]["category"] == "feedback"
-    assert out[3]["language"] == "ps" and out[3]["category"] == "missing_person"
+    assert out[3]["language"] == "ps"
+    assert out[3]["category"] == "missing_person"
 
 
 def test_bad_lines_give_error_lines_and_processing_goes_on(tmp_path: Path) -> None:
@@ -77,14 +81,16 @@ def test_bad_lines_give_error_lines_and_processing_goes_on(tmp_path: Path) -> No
     ]) + b"\n"
     out = run(tmp_path, payload)
     assert len(out) == 7
-    assert out[0]["id"] == "a" and "error" not in out[0]
+    assert out[0]["id"] == "a"
+    assert "error" not in out[0]
     assert out[1] == {"id": None, "line": 2, "error": out[1]["error"]}
     assert str(out[1]["error"]).startswith("not valid JSON")
     assert out[2] == {"id": "b", "line": 3, "error": "missing 'text'"}
     assert out[3] == {"id": "c", "line": 4, "error": "'text' is not a string"}
     assert out[4] == {"id": None, "line": 5, "error": "not a JSON object"}
     assert out[5] == {"id": None, "line": 6, "error": "blank line"}
-    assert out[6]["id"] == "d" and "error" not in out[6]
+    assert out[6]["id"] == "d"
+    assert "error" not in out[6]
 
 
 def test_extra_keys_are_carried_and_do_not_override(tmp_path: Path) -> None:
@@ -114,9 +120,12 @@ def test_explain_adds_details(tmp_path: Path) -> None:
     out = run(tmp_path, (json.dumps(line) + "\n").encode(), "--explain")
     explain = out[0]["explain"]
     assert isinstance(explain, dict)
-    assert "model_category" in explain and "signals" in explain and "places" in explain
+    assert "model_category" in explain
+    assert "signals" in explain
+    assert "places" in explain
     places = explain["places"]
-    assert isinstance(places, list) and places[0]["span"] == [0, 9]
+    assert isinstance(places, list)
+    assert places[0]["span"] == [0, 9]
 
 
 def test_empty_input_gives_empty_output(tmp_path: Path) -> None:

@@ -22,9 +22,9 @@ KEYS = [
     ("لڑکی", "لڑکی"),
     ("اغواء", "اغوا"),  # standalone hamza dropped
     # Pashto letters folded to what an Urdu keyboard types
-    ("پېښور", "پےشور"),
+    ("پېښور", "پیشور"),  # medial ې is ی: Urdu writes ے only at the end of a word
     ("ټانک", "ٹانک"),
-    ("ډېره", "ڈےرہ"),
+    ("ډېره", "ڈیرہ"),
     ("ګران", "گران"),
     ("نجلۍ", "نجلی"),
     # diacritics, tatweel, zero-width

@@ -1,0 +1,1 @@
+"""Routing and service-level clocks: plain Python over data files, no Django."""
