@@ -253,11 +253,13 @@ CACHES = {
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Tasks are idempotent, so a task a killed worker held is redelivered after a minute, not an hour.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60, "socket_connect_timeout": 1, "socket_timeout": 5}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 60, "socket_connect_timeout": 1, "socket_timeout": 5}
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -10,6 +10,7 @@ makes a second message or case.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,11 +144,9 @@ def web_form_channel() -> Channel:
     return channel
 
 
-def any_pending(*, older_than: datetime) -> list[int]:
-    return list(
-        InboundEvent.objects.filter(state=InboundEvent.State.PENDING, received_at__lt=older_than)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
-    )
+def pending_event_ids(*, older_than: datetime) -> Iterator[int]:
+    """Every event still pending that arrived before `older_than`, oldest first (a partial index serves it)."""
+    qs = InboundEvent.objects.filter(state=InboundEvent.State.PENDING, received_at__lt=older_than).order_by("received_at")
+    return qs.values_list("pk", flat=True).iterator(chunk_size=2000)
 
 

@@ -157,4 +157,4 @@ class Attachment(models.Model):
     exif_stripped = models.BooleanField(default=False)
 
     def __str__(self) -> str:
-        return self.original_name or self.file.name
+        return self.original_name or str(self.file.name)

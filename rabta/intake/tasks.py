@@ -22,7 +22,8 @@ def process_inbound_event_task(self, event_id: int) -> None:  # type: ignore[no-
 @shared_task(name="intake.sweep_pending_events")
 def sweep_pending_events(older_than_seconds: int = 60) -> int:
     """Re-queue events left pending (broker down, worker killed). Processing is idempotent."""
-    ids = actions.any_pending(older_than=timezone.now() - timedelta(seconds=older_than_seconds))
-    for event_id in ids:
+    queued = 0
+    for event_id in actions.pending_event_ids(older_than=timezone.now() - timedelta(seconds=older_than_seconds)):
         process_inbound_event_task.delay(event_id)
-    return len(ids)
+        queued += 1
+    return queued

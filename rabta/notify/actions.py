@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -103,12 +104,9 @@ def deliver(*, outbox_id: int) -> OutboxMessage | None:
     return row
 
 
-def due_ids() -> list[int]:
-    return list(
-        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:500]
-    )
+def due_ids() -> Iterator[int]:
+    qs = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=timezone.now()).order_by("next_attempt_at")
+    return qs.values_list("pk", flat=True).iterator(chunk_size=2000)
 
 
 def unread_for(user: Any) -> int:

@@ -13,7 +13,8 @@ def deliver_task(outbox_id: int) -> None:
 @shared_task(name="notify.sweep_outbox")
 def sweep_outbox() -> int:
     """Send what is due: first attempts that were never queued and retries whose backoff ended."""
-    ids = actions.due_ids()
-    for pk in ids:
+    queued = 0
+    for pk in actions.due_ids():
         deliver_task.delay(pk)
-    return len(ids)
+        queued += 1
+    return queued

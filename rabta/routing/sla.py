@@ -92,11 +92,11 @@ def clock_deadlines(
         name = "rti/life_or_liberty" if life_or_liberty else "rti"
         return Deadlines(opened_at, ack, due, due, name, str(policy["version"]))
     name, target = _target(policy, category, urgency)
-    due = {
+    clocks: dict[str, datetime | None] = {
         clock: _add(calendar, opened_at, spec["amount"], spec["unit"]) if spec else None
         for clock, spec in ((c, target.get(c)) for c in ("ack", "reply", "resolve"))
     }
-    return Deadlines(opened_at, due["ack"], due["reply"], due["resolve"], name, str(policy["version"]))
+    return Deadlines(opened_at, clocks["ack"], clocks["reply"], clocks["resolve"], name, str(policy["version"]))
 
 
 def extend_rti(deadlines: Deadlines, *, reason: str, extra_working_days: int, calendar: WorkingCalendar) -> Deadlines:

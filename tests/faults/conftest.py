@@ -30,13 +30,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2, detail: Callable[[], object] | None = None
+) -> None:
+    """Poll `condition` until it holds (bounded): the work happens in other processes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f": {detail()}" if detail else ""))
 
 
 class RedisServer:
@@ -76,12 +79,17 @@ class Worker:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = Path(tempfile.mkstemp(prefix="rabta-worker-", suffix=".log")[1])
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "rabta", "worker", "-c", "2", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL,
-        )
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "rabta", "worker", "-c", "2", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+                cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+            )
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
         if self.process is not None:

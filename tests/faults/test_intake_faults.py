@@ -134,7 +134,7 @@ def test_5000_deliveries_survive_two_worker_kills_and_triple_delivery(web_and_wo
 def test_broker_outage_of_30_seconds_loses_nothing(
     web_and_worker: tuple[WebServer, Worker], worker_env: dict[str, str], redis_server: RedisServer
 ) -> None:
-    web, _ = web_and_worker
+    web, worker = web_and_worker
     answers = [_deliver(web.url, "fault", n) for n in range(0, 200)]
     redis_server.stop()
     stopped = time.monotonic()
@@ -145,7 +145,10 @@ def test_broker_outage_of_30_seconds_loses_nothing(
     answers += [_deliver(web.url, "fault", n) for n in range(len(answers), len(answers) + 200)]
     assert set(answers) == {200}
     _sweep(worker_env)
-    wait_until(lambda: _counts("fault")["pending"] == 0, timeout=240, what="every event processed after the outage", interval=1)
+    wait_until(
+        lambda: _counts("fault")["pending"] == 0, timeout=240, what="every event processed after the outage", interval=1,
+        detail=lambda: (_counts("fault"), worker.tail()),
+    )
     counts = _counts("fault")
     assert counts["messages"] == counts["events"] == counts["distinct"] == counts["cases"] == len(answers)
 

@@ -13,7 +13,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = load_demo()
+        from rabta.cases.demo import load_demo_cases
+
+        cases = load_demo_cases()
         out = self.stdout
+        if cases:
+            out.write(f"{cases} demo messages submitted through the public form; see the inbox.")
         out.write("")
         out.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         out.write(f"{'user':<20} {'role':<32} {'jurisdiction':<34} TOTP secret (add to an authenticator app)")
