@@ -293,6 +293,8 @@ if EMBEDDED and not os.environ.get("RABTA_SMTP_HOST"):
     # The embedded demo has no mail server: messages are written under ./var/mail instead.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Fair auto-assignment inside a desk: no officer gets more open cases than this from the robin.
+RABTA_DESK_CAP = int(os.environ.get("RABTA_DESK_CAP", "30"))
 RABTA_SMS_GATEWAY_URL = os.environ.get("RABTA_SMS_GATEWAY_URL", "")
 RABTA_SMS_GATEWAY_TOKEN = os.environ.get("RABTA_SMS_GATEWAY_TOKEN", "")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -108,6 +109,8 @@ def open_or_join_case(*, message: Message, hints: dict[str, Any] | None = None) 
     )
     message.case = case
     message.save(update_fields=["case", "redacted_text", "language"])
+    if decision.post.is_desk:
+        _auto_assign(case)
     _event(case, "opened", data={"message_id": message.pk, "channel": message.channel.kind}, public=True, text="")
     _event(case, "triaged", data={"result": {k: result[k] for k in ("language", "category", "urgency", "district", "sensitive")},
                                   "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")})
@@ -124,6 +127,36 @@ def open_or_join_case(*, message: Message, hints: dict[str, Any] | None = None) 
     policy.after_commit_notify(case, decision)
     policy.after_commit_console_event(case, "case.opened")
     return case
+
+
+def _auto_assign(case: Case) -> None:
+    """Fair auto-assignment inside a desk: round robin over its officers, each up to a cap of open cases."""
+    from django.conf import settings
+    from django.db.models import Count, Q
+
+    from rabta.org.models import PostHolding
+    from rabta.routing.policy import MemberLoad, assign_round_robin
+
+    holders = {
+        h.user.get_username(): h.user
+        for h in PostHolding.objects.filter(post_id=case.post_id, ended_at__isnull=True).select_related("user")
+    }
+    if len(holders) < 2:
+        return
+    loads = dict(
+        Case.objects.filter(assignee__username__in=holders, status__in=policy.OPEN_STATUSES)
+        .values_list("assignee__username")
+        .annotate(n=Count("pk", filter=Q(post_id=case.post_id)))
+    )
+    last = (
+        Case.objects.filter(post_id=case.post_id, assignee__isnull=False).exclude(pk=case.pk)
+        .order_by("-opened_at").values_list("assignee__username", flat=True).first()
+    )
+    chosen = assign_round_robin([MemberLoad(u, loads.get(u, 0)) for u in holders], last, settings.RABTA_DESK_CAP)
+    if chosen is not None:
+        case.assignee = holders[chosen]
+        case.save(update_fields=["assignee"])
+        _event(case, "assigned", data={"to": chosen, "by": "round robin"})
 
 
 def _require_open(case: Case) -> None:
@@ -251,3 +284,78 @@ def correct_triage(*, actor: Any, case: Case, field: str, value: str) -> Case:
     return case
 
 
+
+
+@transaction.atomic
+def forward_case(*, actor: Any, case: Case, post: Any, reason: str) -> Case:
+    """Send a case to another post (manual routing); its acknowledgement clock starts again."""
+    from rabta.org.models import Post
+
+    policy.require_case_action(actor, case, "forward")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is forwarded."})
+    if not Post.objects.filter(pk=post.pk, active=True).exists():
+        raise ValidationError({"post": "This post is not active."})
+    case = Case.objects.select_for_update(of=("self",)).select_related("post", "region", "district").get(pk=case.pk)
+    _require_open(case)
+    if case.post_id == post.pk:
+        raise ValidationError({"post": f"The case is already with {post}."})
+    previous = case.post
+    now = timezone.now()
+    if case.ack_due is not None:
+        case.ack_due = now + (case.ack_due - case.opened_at)
+    case.post, case.assignee, case.acknowledged_at, case.status = post, None, None, Case.Status.ROUTED
+    case.save(update_fields=["post", "assignee", "acknowledged_at", "status", "ack_due", "updated_at"])
+    _event(case, "forwarded", actor=actor, text=reason[:2000], data={"from": previous.code, "to": post.code, "post_title": post.title_en},
+           public=True)
+    audit.record(actor=actor, action="case.forwarded", obj=case, before={"post": previous.code}, after={"post": post.code, "reason": reason[:500]},
+                 **_codes(case))
+    post_code, case_pk = post.code, case.pk
+    transaction.on_commit(lambda: policy.notify(case_id=case_pk, post_code=post_code, reason=f"case.forwarded.{now.timestamp()}"))
+    policy.after_commit_console_event(case, "case.forwarded")
+    return case
+
+
+@transaction.atomic
+def assign_case(*, actor: Any, case: Case, user: Any) -> Case:
+    """Give the case to one officer holding its post (assign or reassign)."""
+    from rabta.org.models import PostHolding
+
+    policy.require_case_action(actor, case, "forward")
+    case = Case.objects.select_for_update(of=("self",)).select_related("region", "district").get(pk=case.pk)
+    _require_open(case)
+    if not PostHolding.objects.filter(post_id=case.post_id, user=user, ended_at__isnull=True).exists():
+        raise ValidationError({"user": f"{user.get_username()} does not hold the post this case is with."})
+    previous = case.assignee.get_username() if case.assignee else None
+    case.assignee = user
+    case.save(update_fields=["assignee", "updated_at"])
+    _event(case, "assigned", actor=actor, data={"from": previous, "to": user.get_username()})
+    audit.record(actor=actor, action="case.assigned", obj=case, before={"assignee": previous}, after={"assignee": user.get_username()},
+                 **_codes(case))
+    policy.after_commit_console_event(case, "case.assigned")
+    return case
+
+
+MENTION = re.compile(r"@([\w.-]{2,150})")
+
+
+@transaction.atomic
+def add_note(*, actor: Any, case: Case, text: str) -> CaseEvent:
+    """An internal note (never shown to the citizen). @mentions notify those who may see the case."""
+    from rabta.accounts.models import User
+    from rabta.cases.selectors import case_visible
+
+    if not policy.may(actor, "note") or not case_visible(actor=actor, case=case):
+        raise PermissionDenied("You may not add notes to this case.")
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "The note is empty."})
+    case = Case.objects.select_related("region", "district").get(pk=case.pk)
+    mentioned = [u for u in User.objects.filter(username__in=set(MENTION.findall(text)), is_active=True) if case_visible(actor=u, case=case)]
+    event = _event(case, "note", actor=actor, text=text[:5000], data={"mentions": [u.get_username() for u in mentioned]})
+    audit.record(actor=actor, action="case.note_added", obj=case, after={"event": event.pk}, **_codes(case))
+    ids = [u.pk for u in mentioned if u.pk != actor.pk]
+    case_pk, event_pk = case.pk, event.pk
+    transaction.on_commit(lambda: policy.notify_users(case_id=case_pk, user_ids=ids, reason=f"case.mention.{event_pk}"))
+    policy.after_commit_console_event(case, "case.note")
+    return event

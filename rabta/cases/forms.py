@@ -3,7 +3,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from rabta.cases.models import Case
+from rabta.core.permissions import jurisdiction_q
+from rabta.org.models import Post
 from rabta.cases.selectors import QUEUES
 
 
@@ -30,3 +37,28 @@ class ReopenForm(forms.Form):
 class CorrectForm(forms.Form):
     field = forms.ChoiceField(choices=[("category", _("Category")), ("urgency", _("Urgency")), ("language", _("Language"))])
     value = forms.CharField(max_length=30)
+
+
+class ForwardForm(forms.Form):
+    post = forms.ModelChoiceField(queryset=Post.objects.none(), label=_("Forward to"))
+    reason = forms.CharField(max_length=2000, label=_("Why"))
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Anywhere in the actor's jurisdiction, or up to the province's posts.
+        self.fields["post"].queryset = Post.objects.filter(jurisdiction_q(actor) | Q(level=Post.Level.PROVINCE), active=True).order_by(
+            "level", "title_en"
+        )
+
+
+class AssignForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label=_("Officer"))
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(holdings__post_id=case.post_id, holdings__ended_at__isnull=True, is_active=True)
+        self.fields["user"].queryset = users.distinct().order_by("username")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label=_("Internal note (@name to mention)"))

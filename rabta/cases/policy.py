@@ -123,6 +123,7 @@ _ACTIONS: dict[str, set[str]] = {
     "reopen": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "correct": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "forward": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO},
+    "note": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO, Role.SHO, Role.WOMENS_DESK, Role.PIO},
 }
 
 
@@ -137,6 +138,18 @@ def require_case_action(actor: Any, case: Any, action: str) -> None:
 
 def may(actor: Any, action: str) -> bool:
     return actor is not None and actor.is_authenticated and actor.role in _ACTIONS[action]
+
+
+def notify(*, case_id: int, post_code: str, reason: str) -> None:
+    from rabta.notify.actions import notify_post
+
+    notify_post(case_id=case_id, post_code=post_code, reason=reason)
+
+
+def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> None:
+    from rabta.notify.actions import notify_users as _notify_users
+
+    _notify_users(case_id=case_id, user_ids=user_ids, reason=reason)
 
 
 def after_commit_notify(case: Any, decision: Routed) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from rabta.accounts.models import Role
+from rabta.accounts.models import Level, Role
 from rabta.cases.models import Case, CaseEvent
 from rabta.core.permissions import jurisdiction_q
 from rabta.org.models import PostHolding
@@ -31,10 +31,11 @@ def visibility_q(actor: Any) -> Q:
     """Rows of Case the actor may see."""
     if actor is None or not actor.is_authenticated or actor.role not in CONSOLE_ROLES:
         return Q(pk__in=[])
-    scope = jurisdiction_q(actor)
-    if scope:  # an empty Q() means the whole province; OR-ing it would narrow it to the held posts
+    if actor.level == Level.PROVINCE:
+        scope = Q()  # the whole province: no filter at all keeps the inbox query on its index
+    else:
         held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
-        scope |= Q(post_id__in=held)
+        scope = jurisdiction_q(actor) | Q(post_id__in=held)
     if not may_see_sensitive(actor):
         scope &= Q(sensitive=False)
     return scope

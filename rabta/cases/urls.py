@@ -13,6 +13,9 @@ urlpatterns = [
     path("cases/<str:ref>/close/", views.case_close, name="close"),
     path("cases/<str:ref>/reopen/", views.case_reopen, name="reopen"),
     path("cases/<str:ref>/correct/", views.case_correct, name="correct"),
+    path("cases/<str:ref>/forward/", views.case_forward, name="forward"),
+    path("cases/<str:ref>/assign/", views.case_assign, name="assign"),
+    path("cases/<str:ref>/note/", views.case_note, name="note"),
     path("m/", views.mobile_list, name="mobile_list"),
     path("m/cases/<str:ref>/", views.mobile_case, name="mobile_case"),
 ]

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from rabta.cases import actions, live, policy, selectors
-from rabta.cases.forms import CloseForm, CorrectForm, InboxFilterForm, ReopenForm, TextForm
+from rabta.cases.forms import AssignForm, CloseForm, CorrectForm, ForwardForm, InboxFilterForm, NoteForm, ReopenForm, TextForm
 from rabta.cases.models import Case
 from rabta.core import audit
 from rabta.core.permissions import Perm
@@ -75,11 +75,14 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "case": case,
         "timeline": selectors.case_timeline(case=case),
         "messages_": case.messages.order_by("at", "pk"),
-        "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply", "close", "reopen", "correct")},
+        "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply", "close", "reopen", "correct", "forward", "note")},
         "close_form": CloseForm(),
         "text_form": TextForm(),
         "correct_form": CorrectForm(),
         "reopen_form": ReopenForm(),
+        "forward_form": ForwardForm(actor=request.user),
+        "assign_form": AssignForm(case=case),
+        "note_form": NoteForm(),
     }
     return render(request, "cases/case_detail.html", context)
 
@@ -100,7 +103,9 @@ def mobile_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/mobile_list.html", {"cases": cases})
 
 
-def _case_post(handler: Callable[[HttpRequest, Case], Any], form_class: type | None = None) -> Callable[..., HttpResponse]:
+def _case_post(
+    handler: Callable[..., Any], form_class: type | None = None, form_kwargs: Callable[[HttpRequest, Case], dict[str, Any]] | None = None
+) -> Callable[..., HttpResponse]:
     @login_required
     @require_POST
     def view(request: HttpRequest, ref: str) -> HttpResponse:
@@ -108,7 +113,7 @@ def _case_post(handler: Callable[[HttpRequest, Case], Any], form_class: type | N
             case = selectors.case_get(actor=request.user, ref=ref)
         except ObjectDoesNotExist as exc:
             raise Http404("Not found in your jurisdiction") from exc
-        form = form_class(request.POST) if form_class else None
+        form = form_class(request.POST, **(form_kwargs(request, case) if form_kwargs else {})) if form_class else None
         back = request.POST.get("next") or f"/cases/{case.ref}/"
         if not back.startswith("/"):
             back = f"/cases/{case.ref}/"
@@ -142,3 +147,8 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+case_forward = _case_post(
+    lambda r, c, post, reason: actions.forward_case(actor=r.user, case=c, post=post, reason=reason), ForwardForm, lambda r, c: {"actor": r.user}
+)
+case_assign = _case_post(lambda r, c, user: actions.assign_case(actor=r.user, case=c, user=user), AssignForm, lambda r, c: {"case": c})
+case_note = _case_post(lambda r, c, text: actions.add_note(actor=r.user, case=c, text=text), NoteForm)

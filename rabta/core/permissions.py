@@ -57,7 +57,8 @@ def jurisdiction_q(
     """
     level = actor.level
     if level == Level.PROVINCE:
-        return Q()
+        # Always true, but never an empty Q(): `Q() | other` would silently become just `other`.
+        return Q(pk__isnull=False)
     if level == Level.REGION and region:
         return Q(**{region: actor.region_id})
     if level == Level.DISTRICT and district:

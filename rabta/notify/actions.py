@@ -58,6 +58,28 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
     return created
 
 
+def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> list[int]:
+    """An in-console notification for named users (e.g. @mentions in a note)."""
+    from rabta.cases.models import Case
+
+    case = Case.objects.get(pk=case_id)
+    created: list[int] = []
+    with transaction.atomic():
+        for user_id in user_ids:
+            try:
+                with transaction.atomic():
+                    row = OutboxMessage.objects.create(
+                        dedupe_key=f"{reason}:{case.pk}:{user_id}", medium=OutboxMessage.Medium.IN_APP, user_id=user_id,
+                        subject=f"[Rabta] {case.ref}: you were mentioned", body=f"You were mentioned on {case.ref}.",
+                        link=f"/cases/{case.ref}/", case=case, next_attempt_at=timezone.now(),
+                    )
+            except IntegrityError:
+                continue
+            created.append(row.pk)
+        transaction.on_commit(lambda: _queue(created))
+    return created
+
+
 def _queue(ids: list[int]) -> None:
     from rabta.intake.actions import enqueue
     from rabta.notify.tasks import deliver_task

@@ -191,3 +191,46 @@ def test_export_withholds_sensitive_text_unless_asked_and_audited() -> None:
     rows = {r["case_ref"]: r for r in map(json.loads, out.getvalue().splitlines())}
     assert rows[secret.ref]["text"] == HARASSMENT_MARDAN
     assert AuditEvent.objects.filter(action="export.messages_with_sensitive").count() == audited + 1
+
+
+def test_forward_assign_and_notes_with_mentions(login_as: Any) -> None:
+    from rabta.accounts.models import User
+
+    case = _submit(URDU_MARDAN, submission_id="fwd-1")
+    operator = login_as("operator_peshawar")
+    target = Post.objects.get(code="dpo-mardan")
+    if case.post == target:
+        target = Post.objects.get(code="complaint-cell-mardan")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = operator.post(f"/cases/{case.ref}/forward/", {"post": target.pk, "reason": "needs the district's attention"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    case.refresh_from_db()
+    assert case.post == target and case.status == "routed"
+    assert CaseEvent.objects.filter(case=case, kind="forwarded", public=True).exists()
+    assert AuditEvent.objects.filter(action="case.forwarded", object_id=str(case.pk)).exists()
+    no_reason = operator.post(f"/cases/{case.ref}/forward/", {"post": target.pk, "reason": ""})
+    assert no_reason.status_code == 400
+    # Assign to someone who does not hold the post: refused with a clear message.
+    outsider = User.objects.get(username="pio_cpo")
+    bad = operator.post(f"/cases/{case.ref}/assign/", {"user": outsider.pk})
+    assert bad.status_code == 400
+    # A note mentioning the DPO notifies the DPO in the console, and never reaches the citizen.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        operator.post(f"/cases/{case.ref}/note/", {"text": "@dpo_mardan please look at this today"})
+    note = CaseEvent.objects.get(case=case, kind="note")
+    assert note.public is False and note.data["mentions"] == ["dpo_mardan"]
+    assert OutboxMessage.objects.filter(case=case, user__username="dpo_mardan", subject__contains="mentioned").exists()
+    status = Client().get(f"/track/{case.ref}/{case.tracking_code}/").content.decode()
+    assert "please look at this today" not in status
+
+
+def test_desk_cases_are_shared_round_robin() -> None:
+    from rabta.accounts.models import Role, User
+    from rabta.org.actions import assign_post_holder
+
+    mardan = Post.objects.get(code="womens-desk-mardan").district
+    second = User.objects.create_user(username="desk_second", password="x" * 12, role=Role.WOMENS_DESK, district=mardan, region=mardan.region)
+    assign_post_holder(actor=User.objects.get(username="supervisor_cpo"), post=Post.objects.get(code="womens-desk-mardan"), user=second)
+    assignees = [_submit(f"{HARASSMENT_MARDAN} ({n})", submission_id=f"rr-{n}").assignee.username for n in range(4)]
+    assert sorted(set(assignees)) == ["desk_second", "womens_desk_mardan"]
+    assert assignees[0] != assignees[1] and assignees[1] != assignees[2]
