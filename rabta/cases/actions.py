@@ -359,3 +359,46 @@ def add_note(*, actor: Any, case: Case, text: str) -> CaseEvent:
     transaction.on_commit(lambda: policy.notify_users(case_id=case_pk, user_ids=ids, reason=f"case.mention.{event_pk}"))
     policy.after_commit_console_event(case, "case.note")
     return event
+
+
+@transaction.atomic
+def merge_case(*, actor: Any, duplicate: Case, into: Case) -> Case:
+    """Fold a duplicate into another open case. Reversible with `unmerge_case`."""
+    policy.require_case_action(actor, duplicate, "merge")
+    policy.require_case_action(actor, into, "merge")
+    rows = Case.objects.select_for_update(of=("self",)).select_related("region", "district").filter(pk__in=[duplicate.pk, into.pk])
+    locked = {c.pk: c for c in rows}
+    duplicate, into = locked[duplicate.pk], locked[into.pk]
+    if duplicate.pk == into.pk:
+        raise ValidationError({"into": "A case cannot be merged into itself."})
+    _require_open(duplicate)
+    _require_open(into)
+    if into.sensitive != duplicate.sensitive:
+        raise ValidationError({"into": "A sensitive case can only be merged with another sensitive case."})
+    previous_status = duplicate.status
+    duplicate.status, duplicate.merged_into = Case.Status.MERGED, into
+    duplicate.save(update_fields=["status", "merged_into", "updated_at"])
+    _event(duplicate, "merged", actor=actor, data={"into": into.ref, "previous_status": previous_status}, public=True,
+           text=f"merged into {into.ref}")
+    _event(into, "merged_in", actor=actor, data={"from": duplicate.ref})
+    audit.record(actor=actor, action="case.merged", obj=duplicate, before={"status": previous_status}, after={"into": into.ref}, **_codes(duplicate))
+    policy.after_commit_console_event(duplicate, "case.merged")
+    return duplicate
+
+
+@transaction.atomic
+def unmerge_case(*, actor: Any, case: Case) -> Case:
+    policy.require_case_action(actor, case, "merge")
+    case = Case.objects.select_for_update(of=("self",)).select_related("region", "district", "merged_into").get(pk=case.pk)
+    if case.status != Case.Status.MERGED or case.merged_into is None:
+        raise ValidationError("This case is not merged.")
+    last = case.events.filter(kind="merged").order_by("-at", "-pk").first()
+    previous_status = (last.data.get("previous_status") if last else None) or Case.Status.ROUTED
+    into = case.merged_into
+    case.status, case.merged_into = previous_status, None
+    case.save(update_fields=["status", "merged_into", "updated_at"])
+    _event(case, "unmerged", actor=actor, data={"from": into.ref}, public=True)
+    _event(into, "merged_out", actor=actor, data={"case": case.ref})
+    audit.record(actor=actor, action="case.unmerged", obj=case, before={"into": into.ref}, after={"status": previous_status}, **_codes(case))
+    policy.after_commit_console_event(case, "case.unmerged")
+    return case

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from rabta.cases.models import Case, TriageCorrection
+from rabta.cases.models import Case, ReplyTemplate, TriageCorrection
 
 
 @admin.register(Case)
@@ -27,3 +27,9 @@ class TriageCorrectionAdmin(admin.ModelAdmin):
 
 
 
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "language", "category", "active")
+    list_filter = ("language", "category", "active")

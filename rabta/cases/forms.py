@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-from django import forms
-from django.utils.translation import gettext_lazy as _
-
 from typing import Any
 
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from rabta.cases.models import Case
+from rabta.cases.selectors import QUEUES
 from rabta.core.permissions import jurisdiction_q
 from rabta.org.models import Post
-from rabta.cases.selectors import QUEUES
 
 
 class InboxFilterForm(forms.Form):
@@ -62,3 +61,8 @@ class AssignForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label=_("Internal note (@name to mention)"))
+
+
+class MergeForm(forms.Form):
+    into = forms.RegexField(regex=r"^\s*KP-[A-Z]{3}-\d{2}-\d{6}\s*$", label=_("Merge into case"),
+                            error_messages={"invalid": _("A reference looks like KP-MRD-26-000123.")})

@@ -126,3 +126,19 @@ class ConsoleEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.kind}"
+
+
+class ReplyTemplate(models.Model):
+    """A standard answer in one language, editable by admins; operators start replies from it."""
+
+    name = models.CharField(max_length=120)
+    language = models.CharField(max_length=10, choices=[("en", "English"), ("ur", "اردو"), ("ps", "پښتو"), ("ur-Latn", "Roman Urdu")])
+    category = models.CharField(max_length=24, blank=True, help_text=_("Offered first for cases of this category."))
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["language", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

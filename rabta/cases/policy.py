@@ -123,6 +123,7 @@ _ACTIONS: dict[str, set[str]] = {
     "reopen": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "correct": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "forward": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO},
+    "merge": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "note": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO, Role.SHO, Role.WOMENS_DESK, Role.PIO},
 }
 

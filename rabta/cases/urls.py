@@ -16,6 +16,8 @@ urlpatterns = [
     path("cases/<str:ref>/forward/", views.case_forward, name="forward"),
     path("cases/<str:ref>/assign/", views.case_assign, name="assign"),
     path("cases/<str:ref>/note/", views.case_note, name="note"),
+    path("cases/<str:ref>/merge/", views.case_merge, name="merge"),
+    path("cases/<str:ref>/unmerge/", views.case_unmerge, name="unmerge"),
     path("m/", views.mobile_list, name="mobile_list"),
     path("m/cases/<str:ref>/", views.mobile_case, name="mobile_case"),
 ]

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from rabta.cases import actions, live, policy, selectors
-from rabta.cases.forms import AssignForm, CloseForm, CorrectForm, ForwardForm, InboxFilterForm, NoteForm, ReopenForm, TextForm
-from rabta.cases.models import Case
+from rabta.cases.forms import AssignForm, CloseForm, CorrectForm, ForwardForm, InboxFilterForm, MergeForm, NoteForm, ReopenForm, TextForm
+from rabta.cases.models import Case, ReplyTemplate
 from rabta.core import audit
 from rabta.core.permissions import Perm
 from rabta.core.views import render_page, staff_view
@@ -51,6 +51,12 @@ def _page(cases: Any, raw: str, size: int = 50) -> _Page:
     return page
 
 
+def _template_text(request: HttpRequest) -> str:
+    raw = request.GET.get("template", "")
+    template = ReplyTemplate.objects.filter(pk=int(raw), active=True).first() if raw.isdigit() else None
+    return template.text if template else ""
+
+
 def _queues(actor: Any) -> list[str]:
     return [q for q in selectors.QUEUES if q != "sensitive" or selectors.may_see_sensitive(actor)]
 
@@ -75,7 +81,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "case": case,
         "timeline": selectors.case_timeline(case=case),
         "messages_": case.messages.order_by("at", "pk"),
-        "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply", "close", "reopen", "correct", "forward", "note")},
+        "may": {a: policy.may(request.user, a) for a in ("acknowledge", "act", "reply", "close", "reopen", "correct", "forward", "note", "merge")},
         "close_form": CloseForm(),
         "text_form": TextForm(),
         "correct_form": CorrectForm(),
@@ -83,6 +89,9 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "forward_form": ForwardForm(actor=request.user),
         "assign_form": AssignForm(case=case),
         "note_form": NoteForm(),
+        "merge_form": MergeForm(),
+        "templates": ReplyTemplate.objects.filter(active=True).order_by("language", "name"),
+        "reply_text": _template_text(request),
     }
     return render(request, "cases/case_detail.html", context)
 
@@ -152,3 +161,15 @@ case_forward = _case_post(
 )
 case_assign = _case_post(lambda r, c, user: actions.assign_case(actor=r.user, case=c, user=user), AssignForm, lambda r, c: {"case": c})
 case_note = _case_post(lambda r, c, text: actions.add_note(actor=r.user, case=c, text=text), NoteForm)
+
+
+def _merge(request: HttpRequest, case: Case, into: str) -> Case:
+    try:
+        target = selectors.case_get(actor=request.user, ref=into.strip())
+    except ObjectDoesNotExist as exc:
+        raise ValidationError({"into": f"No case {into.strip()} in your jurisdiction."}) from exc
+    return actions.merge_case(actor=request.user, duplicate=case, into=target)
+
+
+case_merge = _case_post(_merge, MergeForm)
+case_unmerge = _case_post(lambda r, c: actions.unmerge_case(actor=r.user, case=c))

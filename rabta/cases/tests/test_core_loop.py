@@ -205,7 +205,8 @@ def test_forward_assign_and_notes_with_mentions(login_as: Any) -> None:
         response = operator.post(f"/cases/{case.ref}/forward/", {"post": target.pk, "reason": "needs the district's attention"})
     assert response.status_code == 302, response.content.decode()[-1500:]
     case.refresh_from_db()
-    assert case.post == target and case.status == "routed"
+    assert case.post == target
+    assert case.status == "routed"
     assert CaseEvent.objects.filter(case=case, kind="forwarded", public=True).exists()
     assert AuditEvent.objects.filter(action="case.forwarded", object_id=str(case.pk)).exists()
     no_reason = operator.post(f"/cases/{case.ref}/forward/", {"post": target.pk, "reason": ""})
@@ -218,7 +219,8 @@ def test_forward_assign_and_notes_with_mentions(login_as: Any) -> None:
     with TestCase.captureOnCommitCallbacks(execute=True):
         operator.post(f"/cases/{case.ref}/note/", {"text": "@dpo_mardan please look at this today"})
     note = CaseEvent.objects.get(case=case, kind="note")
-    assert note.public is False and note.data["mentions"] == ["dpo_mardan"]
+    assert note.public is False
+    assert note.data["mentions"] == ["dpo_mardan"]
     assert OutboxMessage.objects.filter(case=case, user__username="dpo_mardan", subject__contains="mentioned").exists()
     status = Client().get(f"/track/{case.ref}/{case.tracking_code}/").content.decode()
     assert "please look at this today" not in status
@@ -233,4 +235,28 @@ def test_desk_cases_are_shared_round_robin() -> None:
     assign_post_holder(actor=User.objects.get(username="supervisor_cpo"), post=Post.objects.get(code="womens-desk-mardan"), user=second)
     assignees = [_submit(f"{HARASSMENT_MARDAN} ({n})", submission_id=f"rr-{n}").assignee.username for n in range(4)]
     assert sorted(set(assignees)) == ["desk_second", "womens_desk_mardan"]
-    assert assignees[0] != assignees[1] and assignees[1] != assignees[2]
+    assert assignees[0] != assignees[1]
+    assert assignees[1] != assignees[2]
+
+
+def test_merge_is_reversible_and_templates_prefill_the_reply(login_as: Any) -> None:
+    from rabta.cases.models import ReplyTemplate
+
+    first = _submit(URDU_MARDAN, submission_id="mrg-1")
+    second = _submit(URDU_MARDAN + " دوبارہ", submission_id="mrg-2")
+    operator = login_as("operator_peshawar")
+    assert operator.post(f"/cases/{second.ref}/merge/", {"into": first.ref}).status_code == 302
+    second.refresh_from_db()
+    assert second.status == "merged"
+    assert second.merged_into == first
+    assert operator.post(f"/cases/{second.ref}/merge/", {"into": "KP-XXX-26-000001"}).status_code == 400
+    assert operator.post(f"/cases/{second.ref}/unmerge/").status_code == 302
+    second.refresh_from_db()
+    assert second.status == "routed"
+    assert second.merged_into is None
+    assert list(AuditEvent.objects.filter(object_id=str(second.pk), action__in=["case.merged", "case.unmerged"]).values_list("action", flat=True))
+    assert operator.post(f"/cases/{first.ref}/merge/", {"into": first.ref}).status_code == 400
+    template = ReplyTemplate.objects.get(name="Received and forwarded", language="ps")
+    page = operator.get(f"/cases/{first.ref}/?template={template.pk}").content.decode()
+    assert template.text in page
+    assert {"en", "ur", "ps"} <= set(ReplyTemplate.objects.values_list("language", flat=True))

@@ -33,7 +33,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope)
         return "250 OK"
 
@@ -54,7 +54,7 @@ class _Gateway(BaseHTTPRequestHandler):
     status = 200
     received: list[tuple[dict[str, Any], str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Gateway.received.append((body, self.headers.get("Authorization", "")))
         self.send_response(_Gateway.status)
@@ -99,7 +99,8 @@ def test_email_goes_through_a_real_smtp_server(case_for_dpo: Any, smtp: _Inbox) 
     ids = actions.notify_post(case_id=case_for_dpo.pk, post_code="dpo-mardan", reason="test.email")
     email = OutboxMessage.objects.get(pk__in=ids, medium="email")
     row = actions.deliver(outbox_id=email.pk)
-    assert row is not None and row.state == "sent"
+    assert row is not None
+    assert row.state == "sent"
     assert len(smtp.messages) == 1
     envelope = smtp.messages[0]
     assert envelope.rcpt_tos == ["dpo.mardan@kppolice.gov.pk"]
@@ -119,7 +120,9 @@ def test_sms_gateway_failure_retries_with_backoff_then_gives_up(case_for_dpo: An
     assert "503" in row.last_error
     for _ in range(actions.MAX_ATTEMPTS - 1):
         row = actions.deliver(outbox_id=sms.pk)
-    assert row is not None and row.state == "failed" and row.attempts == actions.MAX_ATTEMPTS
+    assert row is not None
+    assert row.state == "failed"
+    assert row.attempts == actions.MAX_ATTEMPTS
 
 
 def test_sms_gateway_receives_the_number_and_the_token(case_for_dpo: Any, gateway: type[_Gateway]) -> None:
@@ -127,5 +130,6 @@ def test_sms_gateway_receives_the_number_and_the_token(case_for_dpo: Any, gatewa
     sms = OutboxMessage.objects.get(pk__in=ids, medium="sms")
     assert actions.deliver(outbox_id=sms.pk).state == "sent"
     body, auth = gateway.received[0]
-    assert body["to"] == "+923001234567" and f"ACK {case_for_dpo.ref}" in body["text"]
+    assert body["to"] == "+923001234567"
+    assert f"ACK {case_for_dpo.ref}" in body["text"]
     assert auth == "Bearer gw-token"
