@@ -42,12 +42,17 @@ class ForwardForm(forms.Form):
     post = forms.ModelChoiceField(queryset=Post.objects.none(), label=_("Forward to"))
     reason = forms.CharField(max_length=2000, label=_("Why"))
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Anywhere in the actor's jurisdiction, or up to the province's posts.
-        self.fields["post"].queryset = Post.objects.filter(jurisdiction_q(actor) | Q(level=Post.Level.PROVINCE), active=True).order_by(
-            "level", "title_en"
-        )
+        # The posts that could take this case: its district's offices and stations, its region's,
+        # and the province's — within what the actor may reach.
+        near = Q(level=Post.Level.PROVINCE)
+        if case.district_id:
+            near |= Q(district_id=case.district_id)
+        if case.region_id:
+            near |= Q(level=Post.Level.REGION, region_id=case.region_id)
+        reach = jurisdiction_q(actor) | Q(level=Post.Level.PROVINCE)
+        self.fields["post"].queryset = Post.objects.filter(near, reach, active=True).order_by("level", "title_en")
 
 
 class AssignForm(forms.Form):

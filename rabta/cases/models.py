@@ -59,11 +59,17 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        # The inbox reads newest first (opened_at, id) inside a queue and a jurisdiction; these
+        # indexes let it walk in that order and stop after one page (see bench/console.py).
         indexes = [
-            models.Index(fields=["district", "status", "-opened_at"], name="case_district_status_idx"),
+            models.Index(fields=["-opened_at", "-id"], name="case_recent_idx"),
+            models.Index(fields=["-opened_at", "-id"], name="case_open_recent_idx", condition=~models.Q(status__in=["closed", "merged"])),
+            models.Index(fields=["district", "-opened_at", "-id"], name="case_district_recent_idx"),
+            models.Index(fields=["status", "-opened_at", "-id"], name="case_status_recent_idx"),
             models.Index(fields=["post", "status", "-opened_at"], name="case_post_status_idx"),
-            models.Index(fields=["status", "-opened_at"], name="case_status_idx"),
             models.Index(fields=["assignee", "status"], name="case_assignee_idx"),
+            models.Index(fields=["ack_due"], name="case_ack_due_idx", condition=models.Q(acknowledged_at__isnull=True)),
+            models.Index(fields=["resolve_due"], name="case_resolve_due_idx", condition=~models.Q(status__in=["closed", "merged"])),
         ]
 
     def __str__(self) -> str:

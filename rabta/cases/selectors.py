@@ -16,7 +16,7 @@ from django.utils import timezone
 from rabta.accounts.models import Level, Role
 from rabta.cases.models import Case, CaseEvent
 from rabta.core.permissions import jurisdiction_q
-from rabta.org.models import PostHolding
+from rabta.org.models import Post, PostHolding
 
 SENSITIVE_ROLES = {Role.WOMENS_DESK, Role.SUPERVISOR, Role.DIRECTOR, Role.AUDITOR}
 CONSOLE_ROLES = set(Role) - {Role.ADMIN}
@@ -34,8 +34,14 @@ def visibility_q(actor: Any) -> Q:
     if actor.level == Level.PROVINCE:
         scope = Q()  # the whole province: no filter at all keeps the inbox query on its index
     else:
-        held = PostHolding.objects.filter(user=actor, ended_at__isnull=True).values("post_id")
-        scope = jurisdiction_q(actor) | Q(post_id__in=held)
+        scope = jurisdiction_q(actor)
+        # Cases sitting with a post the actor holds outside their jurisdiction (rare: a desk at
+        # the CPO, say). Only those are OR-ed in, so the usual query stays a plain indexed filter.
+        outside = list(
+            Post.objects.filter(holdings__user=actor, holdings__ended_at__isnull=True).exclude(jurisdiction_q(actor)).values_list("pk", flat=True)
+        )
+        if outside:
+            scope |= Q(post_id__in=outside)
     if not may_see_sensitive(actor):
         scope &= Q(sensitive=False)
     return scope

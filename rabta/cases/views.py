@@ -86,7 +86,7 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
         "text_form": TextForm(),
         "correct_form": CorrectForm(),
         "reopen_form": ReopenForm(),
-        "forward_form": ForwardForm(actor=request.user),
+        "forward_form": ForwardForm(actor=request.user, case=case),
         "assign_form": AssignForm(case=case),
         "note_form": NoteForm(),
         "merge_form": MergeForm(),
@@ -157,7 +157,7 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     response["X-Accel-Buffering"] = "no"
     return response
 case_forward = _case_post(
-    lambda r, c, post, reason: actions.forward_case(actor=r.user, case=c, post=post, reason=reason), ForwardForm, lambda r, c: {"actor": r.user}
+    lambda r, c, post, reason: actions.forward_case(actor=r.user, case=c, post=post, reason=reason), ForwardForm, lambda r, c: {"actor": r.user, "case": c}
 )
 case_assign = _case_post(lambda r, c, user: actions.assign_case(actor=r.user, case=c, user=user), AssignForm, lambda r, c: {"case": c})
 case_note = _case_post(lambda r, c, text: actions.add_note(actor=r.user, case=c, text=text), NoteForm)
