@@ -151,7 +151,7 @@ def _database() -> dict[str, object]:
             },
         }
     try:
-        config = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(DATABASE_URL)
     except ValueError as exc:
         raise ImproperlyConfigured(
             f"DATABASE_URL could not be read ({exc}). Use the form postgres://USER:PASSWORD@HOST:5432/NAME."
@@ -161,6 +161,14 @@ def _database() -> dict[str, object]:
             f"DATABASE_URL points at {config.get('ENGINE')}; Rabta runs on PostgreSQL "
             "(postgres://...) in production, or on SQLite when DATABASE_URL is unset."
         )
+    # A connection pool per process (psycopg_pool): the web role serves requests from many
+    # threads under ASGI, where Django's persistent connections would pile up one per thread.
+    config["CONN_MAX_AGE"] = 0
+    config.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("RABTA_DB_POOL_SIZE", "8")),
+        "timeout": float(os.environ.get("RABTA_DB_POOL_TIMEOUT", "2")),
+    }
     return dict(config)
 
 
