@@ -137,7 +137,7 @@ def main() -> None:
                 status, ms = f.result()
                 statuses.append(status)
                 latencies.append(ms)
-        _wait_routed(tag, total, timeout=300)
+        _wait_routed(tag, total, timeout=900)
         lag = [
             (c.opened_at - e.received_at).total_seconds() * 1000
             for c, e in (
@@ -157,7 +157,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=32) as pool:
             results = list(pool.map(lambda n: client.post(_body(n, tag))[0], range(args.burst)))
         sent = time.monotonic()
-        done = _wait_routed(tag, args.burst, timeout=600)
+        done = _wait_routed(tag, args.burst, timeout=900)
         emit("intake", "intake_only_per_s", args.burst / (sent - start), "messages/s", n=args.burst, db=db, ok=results.count(200))
         emit("intake", "end_to_end_per_s", args.burst / (done - start), "messages/s", n=args.burst, db=db, target=">= 1000")
         queued = OutboxMessage.objects.filter(case__conversation__thread_key__startswith=f"web:{tag}-").count()
