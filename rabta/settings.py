@@ -236,6 +236,7 @@ CONTENT_SECURITY_POLICY = {
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ur", "اردو"), ("ps", "پښتو")]
+LANGUAGES_BIDI = ["ur", "ps", "ar", "fa"]  # Django's default list lacks Pashto
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
