@@ -157,7 +157,9 @@ def stream(request: HttpRequest) -> StreamingHttpResponse:
     response["X-Accel-Buffering"] = "no"
     return response
 case_forward = _case_post(
-    lambda r, c, post, reason: actions.forward_case(actor=r.user, case=c, post=post, reason=reason), ForwardForm, lambda r, c: {"actor": r.user, "case": c}
+    lambda r, c, post, reason: actions.forward_case(actor=r.user, case=c, post=post, reason=reason),
+    ForwardForm,
+    lambda r, c: {"actor": r.user, "case": c},
 )
 case_assign = _case_post(lambda r, c, user: actions.assign_case(actor=r.user, case=c, user=user), AssignForm, lambda r, c: {"case": c})
 case_note = _case_post(lambda r, c, text: actions.add_note(actor=r.user, case=c, text=text), NoteForm)
