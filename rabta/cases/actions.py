@@ -19,13 +19,6 @@ from rabta.org.models import District, PoliceStation
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
-def _codes(case: Case) -> dict[str, str]:
-    return {
-        "region_code": case.region.code if case.region_id else "",
-        "district_code": case.district.code if case.district_id else "",
-    }
-
-
 def _event(case: Case, kind: str, *, actor: Any = None, text: str = "", data: dict[str, Any] | None = None, public: bool = False) -> CaseEvent:
     return CaseEvent.objects.create(case=case, at=timezone.now(), kind=kind, actor=actor, text=text, data=data or {}, public=public)
 
@@ -122,7 +115,7 @@ def open_or_join_case(*, message: Message, hints: dict[str, Any] | None = None) 
         obj=case,
         after={"post": decision.post.code, "category": case.category, "urgency": case.urgency, "sensitive": sensitive,
                "rule": decision.rule_id},
-        **_codes(case),
+        **case.audit_codes(),
     )
     policy.after_commit_notify(case, decision)
     policy.after_commit_console_event(case, "case.opened")
@@ -177,7 +170,7 @@ def acknowledge_case(*, actor: Any, case: Case) -> Case:
         case.assignee = actor
     case.save(update_fields=["acknowledged_at", "status", "assignee", "updated_at"])
     _event(case, "acknowledged", actor=actor, public=True)
-    audit.record(actor=actor, action="case.acknowledged", obj=case, **_codes(case))
+    audit.record(actor=actor, action="case.acknowledged", obj=case, **case.audit_codes())
     policy.after_commit_console_event(case, "case.acknowledged")
     return case
 
@@ -195,7 +188,7 @@ def record_action_taken(*, actor: Any, case: Case, text: str) -> Case:
     case.status = Case.Status.ACTION_TAKEN
     case.save(update_fields=["acknowledged_at", "status", "updated_at"])
     _event(case, "action_taken", actor=actor, text=text[:5000])
-    audit.record(actor=actor, action="case.action_taken", obj=case, after={"text": text[:500]}, **_codes(case))
+    audit.record(actor=actor, action="case.action_taken", obj=case, after={"text": text[:500]}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.action_taken")
     return case
 
@@ -224,7 +217,7 @@ def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message:
     case.status = Case.Status.REPLIED
     case.save(update_fields=["first_reply_at", "status", "updated_at"])
     _event(case, "replied", actor=actor, text=text[:5000], data={"message_id": message.pk}, public=True)
-    audit.record(actor=actor, action="case.replied", obj=case, after={"message_id": message.pk}, **_codes(case))
+    audit.record(actor=actor, action="case.replied", obj=case, after={"message_id": message.pk}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.replied")
     return message
 
@@ -241,7 +234,7 @@ def close_case(*, actor: Any, case: Case, outcome: str, note: str = "") -> Case:
     case.closed_at = timezone.now()
     case.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
     _event(case, "closed", actor=actor, text=note[:2000], data={"outcome": outcome}, public=True)
-    audit.record(actor=actor, action="case.closed", obj=case, after={"outcome": outcome}, **_codes(case))
+    audit.record(actor=actor, action="case.closed", obj=case, after={"outcome": outcome}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.closed")
     return case
 
@@ -259,7 +252,7 @@ def reopen_case(*, actor: Any, case: Case, reason: str) -> Case:
     case.closed_at = None
     case.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
     _event(case, "reopened", actor=actor, text=reason[:2000], public=True)
-    audit.record(actor=actor, action="case.reopened", obj=case, after={"reason": reason[:500]}, **_codes(case))
+    audit.record(actor=actor, action="case.reopened", obj=case, after={"reason": reason[:500]}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.reopened")
     return case
 
@@ -279,7 +272,7 @@ def correct_triage(*, actor: Any, case: Case, field: str, value: str) -> Case:
     case.save(update_fields=[field, "updated_at"])
     TriageCorrection.objects.create(case=case, actor=actor, at=timezone.now(), field=field, old_value=old, new_value=value)
     _event(case, "triage_corrected", actor=actor, data={"field": field, "from": old, "to": value})
-    audit.record(actor=actor, action="case.triage_corrected", obj=case, before={field: old}, after={field: value}, **_codes(case))
+    audit.record(actor=actor, action="case.triage_corrected", obj=case, before={field: old}, after={field: value}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.updated")
     return case
 
@@ -309,7 +302,7 @@ def forward_case(*, actor: Any, case: Case, post: Any, reason: str) -> Case:
     _event(case, "forwarded", actor=actor, text=reason[:2000], data={"from": previous.code, "to": post.code, "post_title": post.title_en},
            public=True)
     audit.record(actor=actor, action="case.forwarded", obj=case, before={"post": previous.code}, after={"post": post.code, "reason": reason[:500]},
-                 **_codes(case))
+                 **case.audit_codes())
     post_code, case_pk = post.code, case.pk
     transaction.on_commit(lambda: policy.notify(case_id=case_pk, post_code=post_code, reason=f"case.forwarded.{now.timestamp()}"))
     policy.after_commit_console_event(case, "case.forwarded")
@@ -331,7 +324,7 @@ def assign_case(*, actor: Any, case: Case, user: Any) -> Case:
     case.save(update_fields=["assignee", "updated_at"])
     _event(case, "assigned", actor=actor, data={"from": previous, "to": user.get_username()})
     audit.record(actor=actor, action="case.assigned", obj=case, before={"assignee": previous}, after={"assignee": user.get_username()},
-                 **_codes(case))
+                 **case.audit_codes())
     policy.after_commit_console_event(case, "case.assigned")
     return case
 
@@ -353,7 +346,7 @@ def add_note(*, actor: Any, case: Case, text: str) -> CaseEvent:
     case = Case.objects.select_related("region", "district").get(pk=case.pk)
     mentioned = [u for u in User.objects.filter(username__in=set(MENTION.findall(text)), is_active=True) if case_visible(actor=u, case=case)]
     event = _event(case, "note", actor=actor, text=text[:5000], data={"mentions": [u.get_username() for u in mentioned]})
-    audit.record(actor=actor, action="case.note_added", obj=case, after={"event": event.pk}, **_codes(case))
+    audit.record(actor=actor, action="case.note_added", obj=case, after={"event": event.pk}, **case.audit_codes())
     ids = [u.pk for u in mentioned if u.pk != actor.pk]
     case_pk, event_pk = case.pk, event.pk
     transaction.on_commit(lambda: policy.notify_users(case_id=case_pk, user_ids=ids, reason=f"case.mention.{event_pk}"))
@@ -381,7 +374,9 @@ def merge_case(*, actor: Any, duplicate: Case, into: Case) -> Case:
     _event(duplicate, "merged", actor=actor, data={"into": into.ref, "previous_status": previous_status}, public=True,
            text=f"merged into {into.ref}")
     _event(into, "merged_in", actor=actor, data={"from": duplicate.ref})
-    audit.record(actor=actor, action="case.merged", obj=duplicate, before={"status": previous_status}, after={"into": into.ref}, **_codes(duplicate))
+    audit.record(
+        actor=actor, action="case.merged", obj=duplicate, before={"status": previous_status}, after={"into": into.ref}, **duplicate.audit_codes()
+    )
     policy.after_commit_console_event(duplicate, "case.merged")
     return duplicate
 
@@ -399,6 +394,6 @@ def unmerge_case(*, actor: Any, case: Case) -> Case:
     case.save(update_fields=["status", "merged_into", "updated_at"])
     _event(case, "unmerged", actor=actor, data={"from": into.ref}, public=True)
     _event(into, "merged_out", actor=actor, data={"case": case.ref})
-    audit.record(actor=actor, action="case.unmerged", obj=case, before={"into": into.ref}, after={"status": previous_status}, **_codes(case))
+    audit.record(actor=actor, action="case.unmerged", obj=case, before={"into": into.ref}, after={"status": previous_status}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.unmerged")
     return case

@@ -78,7 +78,7 @@ def escalate_case(*, case_id: int, now: datetime, clock: str) -> bool:
         )
         audit.record(actor=None, actor_label="system:clocks", action="case.escalated", obj=case,
                      before={"post": previous.code}, after={"post": case.post.code, "clock": breached},
-                     region_code=case.region.code if case.region_id else "", district_code=case.district.code if case.district_id else "")
+                     **case.audit_codes())
         post_code, case_pk = case.post.code, case.pk
         transaction.on_commit(lambda: notify_post(case_id=case_pk, post_code=post_code, reason=f"case.escalated.{level + 1}"))
     return True

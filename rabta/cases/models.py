@@ -79,6 +79,13 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.status not in (self.Status.CLOSED, self.Status.MERGED)
 
+    def audit_codes(self) -> dict[str, str]:
+        """The jurisdiction an audit event about this case is filed under."""
+        return {
+            "region_code": self.region.code if self.region is not None else "",
+            "district_code": self.district.code if self.district is not None else "",
+        }
+
 
 class CaseEvent(models.Model):
     """One step on a case's timeline. `public` steps are shown on the citizen's status page."""

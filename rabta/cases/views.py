@@ -66,10 +66,7 @@ def _open_case(request: HttpRequest, ref: str) -> Case:
     if case.sensitive:
         # Every opening of a sensitive case is on the audit trail.
         with transaction.atomic():
-            audit.record(
-                actor=request.user, action="case.sensitive_opened", obj=case,
-                region_code=case.region.code if case.region_id else "", district_code=case.district.code if case.district_id else "",
-            )
+            audit.record(actor=request.user, action="case.sensitive_opened", obj=case, **case.audit_codes())
     return case
 
 
