@@ -33,6 +33,8 @@ def strip_image_metadata(data: bytes, content_type: str) -> bytes:
     except (UnidentifiedImageError, OSError) as exc:
         raise BadUpload("The photo could not be read.") from exc
     image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF data described
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):  # palette and CMYK images: plain pixels first
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     # A new image from the pixels alone: no EXIF, XMP, ICC comments or other metadata survive.
     clean = Image.frombytes(image.mode, image.size, image.tobytes())
     out = io.BytesIO()
