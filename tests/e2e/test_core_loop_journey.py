@@ -64,7 +64,10 @@ def test_citizen_to_closed_case(browser: Any, live_server: Any, demo: None) -> N
     operator.click("[data-testid=close-form] button[type=submit]")
     assert "Closed" in operator.inner_text("[data-testid=case-status]")
     citizen.reload()
-    assert "Closed" in citizen.inner_text("[data-testid=public-status]")
+    # The citizen's browser asks for Urdu: the page answers in Urdu, right to left.
+    assert citizen.get_attribute("[data-testid=public-status]", "data-status") == "closed"
+    assert citizen.inner_text("[data-testid=public-status]").strip() == "بند"
+    assert citizen.get_attribute("html", "dir") == "rtl"
 
     # The timeline and the audit trail show each step.
     kinds = operator.eval_on_selector_all("[data-testid=timeline] li", "els => els.map(e => e.dataset.kind)")
