@@ -63,6 +63,7 @@ _HARM = frozenset({"emergency", "crime_report", "police_complaint", "gbv_harassm
 # Signals that say someone came to harm: a child named beside one of them is a child victim.
 _HARM_SIGNALS = ("kidnap", "missing", "missing-weak", "assault-past", "assault-event", "violence-now", "harassment",
                  "sexual-violence", "child-abuse", "murder", "abduction-now")
+_HARM_SIGNAL_SET = frozenset(_HARM_SIGNALS)
 # Critical signals that describe a cry for help rather than an event: critical only with support.
 _SUPPORTING_ONLY = frozenset({"help-now"})
 
@@ -70,7 +71,7 @@ _SUPPORTING_ONLY = frozenset({"help-now"})
 # patterns run on the matching key, so their Arabic-script words are folded the same way.
 _YEAR_WORDS = "|".join(sorted({matching_key(w) for w in (
     "saal", "sal", "sala", "saala", "year", "years", "yr", "yrs", "سال", "سالہ", "سالا", "کلن", "کلنه", "کلنی",
-    "کلونو", "کلنۍ")}, key=len, reverse=True))
+    "کلونو", "کلنۍ", "کاله", "کالہ", "کلونه")}, key=len, reverse=True))
 _AGE = re.compile(
     rf"(?:\b(?:umar|umr|age|aged|{matching_key('عمر')})\s+(?:\w+\s+)?(\d{{1,2}})\b)|"
     rf"(?:\b(\d{{1,2}})\s*(?:{_YEAR_WORDS})\b)"
@@ -83,7 +84,7 @@ _CHILD_AGE = re.compile(
     r"بیٹا|بیٹی|بچہ|بچی|بچے|زوی|لور|ماشوم|ہلک|جینی)\s+(?:\w+\s+)?(\d{1,2})\b"
 )
 # Only a key with one of these can state an age: the age rules run only then.
-_AGE_HINT = re.compile(r"saal|sal\b|year|yr|umar|umr|age|سال|کلن|عمر|\bson \d|daughter \d|\d")
+_AGE_HINT = re.compile(r"saal|sal\b|year|yr|umar|umr|age|سال|کلن|کال|عمر|\bson \d|daughter \d|\d")
 _NUMBER_WORDS = {
     "ek": 1, "do": 2, "teen": 3, "char": 4, "chaar": 4, "panch": 5, "paanch": 5, "chay": 6, "chhe": 6, "saat": 7,
     "aath": 8, "nau": 9, "das": 10, "gyarah": 11, "barah": 12, "one": 1, "two": 2, "three": 3, "four": 4,
@@ -145,7 +146,9 @@ class Lexicon:
         self.signals: list[Signal] = []
         self._phrases: list[tuple[str, bool, Signal]] = []
         automaton: Any = ahocorasick.Automaton()
-        table: dict[str, list[int]] = {}
+        # Patterns carry their word boundaries: " phrase " (or " phrase" when it may continue), looked
+        # for in " " + key + " ", so the automaton reports only matches on word boundaries.
+        table: dict[str, list[tuple[int, str, Signal]]] = {}
         for raw in data.get("signals", []):
             signal = Signal(
                 tag=str(raw["tag"]),
@@ -164,15 +167,17 @@ class Lexicon:
                 key = matching_key(text.rstrip("*"))
                 if not key:
                     continue
-                table.setdefault(key, []).append(len(self._phrases))
+                pattern = " " + key + ("" if prefix else " ")
+                table.setdefault(pattern, []).append((len(pattern), key, signal))
                 self._phrases.append((key, prefix, signal))
-        for key, indices in table.items():
-            automaton.add_word(key, tuple(indices))
+        for pattern, entries in table.items():
+            automaton.add_word(pattern, tuple(entries))
         if table:
             automaton.make_automaton()
         self._automaton = automaton
         self._empty = not table
-        self.words = frozenset(word for key in table for word in key.split())
+        self.words = frozenset(word for key, _prefix, _signal in self._phrases for word in key.split())
+        self._cancelling = any(s.cancels for s in self.signals)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -185,23 +190,18 @@ class Lexicon:
         if self._empty or not key:
             return []
         hits: list[SignalHit] = []
-        size = len(key)
-        for end_index, indices in self._automaton.iter(key):
-            end = end_index + 1
-            for index in indices:
-                phrase, prefix, signal = self._phrases[index]
-                start = end - len(phrase)
-                if start > 0 and key[start - 1] != " ":
-                    continue
-                if end < size and key[end] != " " and not prefix:
-                    continue
-                hits.append(SignalHit(signal, phrase, start, end))
-        hits.sort(key=lambda h: (h.start, -h.end))
-        cancelling = [h for h in hits if h.signal.cancels]
-        if cancelling:
-            # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
-            hits = [h for h in hits if not any(
-                h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
+        for end_index, entries in self._automaton.iter(" " + key + " "):
+            for length, phrase, signal in entries:
+                start = end_index + 1 - length  # the pattern's leading space is the key's index shift
+                hits.append(SignalHit(signal, phrase, start, start + len(phrase)))
+        if len(hits) > 1:
+            hits.sort(key=lambda h: (h.start, -h.end))
+        if self._cancelling:
+            cancelling = [h for h in hits if h.signal.cancels]
+            if cancelling:
+                # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
+                hits = [h for h in hits if not any(
+                    h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
         return hits
 
 
@@ -260,25 +260,26 @@ class Classifier:
             del by_signal[tag]
         signals = {tag: found[0].signal for tag, found in by_signal.items()}
 
-        lex = dict.fromkeys(CATEGORIES, 0.0)
-        lex_ordinary = dict.fromkeys(CATEGORIES, 0.0)  # without the always-critical signals
+        # Sparse lexicon scores: only categories some signal speaks for.
+        lex: dict[str, float] = {}
+        lex_ordinary: dict[str, float] = {}  # without the always-critical signals
         for tag, found in by_signal.items():
             signal = signals[tag]
             if signal.category and signal.weight:
-                distinct = len({h.phrase for h in found})
+                distinct = len({h.phrase for h in found}) if len(found) > 1 else 1
                 value = signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
-                lex[signal.category] += value
+                lex[signal.category] = lex.get(signal.category, 0.0) + value
                 if signal.critical != "always":
-                    lex_ordinary[signal.category] += value
+                    lex_ordinary[signal.category] = lex_ordinary.get(signal.category, 0.0) + value
 
-        probabilities = [float(p) for p in category_probs]
+        probabilities = category_probs if isinstance(category_probs, list) else [float(p) for p in category_probs]
         model_cat = dict(zip(CATEGORIES, probabilities, strict=True))
-        log_model = {c: math.log(p + 1e-4) for c, p in model_cat.items()}
-        combined = {c: log_model[c] + LEXICON_WEIGHT * lex[c] for c in CATEGORIES}
-        if not key:
-            combined["other"] += 10.0  # nothing to read: no letters, no digits
-        category = max(combined, key=combined.__getitem__)
-        top_model = max(model_cat, key=model_cat.__getitem__)
+        # score = log(p + 1e-4) + LEXICON_WEIGHT * lexicon, kept as exp(score): the argmax and the
+        # softmax are the same, and only the categories with lexicon weight need an exp().
+        scores = _category_scores(probabilities, lex, empty=not key)
+        total = sum(scores)
+        category = CATEGORIES[max(range(len(scores)), key=scores.__getitem__)]
+        top_model = CATEGORIES[max(range(len(probabilities)), key=probabilities.__getitem__)]
         reasons.append(f"model: {top_model} {model_cat[top_model]:.2f}")
         for tag, found in by_signal.items():
             signal = signals[tag]
@@ -320,8 +321,8 @@ class Classifier:
             reasons.append("a bare cry for help")
         before = category
         if critical_tags:
-            ordinary = {c: log_model[c] + LEXICON_WEIGHT * lex_ordinary[c] for c in CATEGORIES}
-            before = max(ordinary, key=ordinary.__getitem__)
+            ordinary = _category_scores(probabilities, lex_ordinary, empty=not key)
+            before = CATEGORIES[max(range(len(ordinary)), key=ordinary.__getitem__)]
         if critical_tags and before == "rumor" and "rumor" in signals:
             # Hearsay about danger is a claim to confirm or deny, not danger now.
             reasons.append(f"critical words ({', '.join(critical_tags)}) inside a rumour: not critical")
@@ -333,7 +334,7 @@ class Classifier:
             if before == "cybercrime" and female and "blackmail-images" in signals:
                 before = "gbv_harassment"
             keep = (
-                (before == "gbv_harassment" and lex_ordinary["gbv_harassment"] >= 2.0)
+                (before == "gbv_harassment" and lex_ordinary.get("gbv_harassment", 0.0) >= 2.0)
                 or ("dv-violence" in signals)
                 or misconduct
                 or (before == "missing_person" and all(signals[t].critical != "always" for t in critical_tags))
@@ -344,7 +345,8 @@ class Classifier:
             category = new_category
 
         # Urgency among what the category allows.
-        model_urg = dict(zip(URGENCIES, (float(p) for p in urgency_probs), strict=True))
+        urgency_list = urgency_probs if isinstance(urgency_probs, list) else [float(p) for p in urgency_probs]
+        model_urg = dict(zip(URGENCIES, urgency_list, strict=True))
         allowed = ALLOWED_URGENCY[category]
         if len(allowed) > 1 and allowed[0] == "critical":
             allowed = allowed[1:]  # critical comes from the rules below, never from the model alone
@@ -357,10 +359,11 @@ class Classifier:
                 if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
                     urgency_score[u] += URGENCY_FLOOR_WEIGHT
         urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
-        harm = category in _HARM or any(t in signals for t in _HARM_SIGNALS)
+        harm = category in _HARM or not _HARM_SIGNAL_SET.isdisjoint(signals)
         age = child_age(key) if harm and _AGE_HINT.search(key) else None
         child = "child" in signals or "child-abuse" in signals or age is not None or (
-            category == "missing_person" and ("children-plural" in signals or "schoolchild" in signals))
+            category == "missing_person" and ("children-plural" in signals or "schoolchild" in signals)) or (
+            "offspring" in signals and "schoolchild" in signals)  # a son or daughter who goes to school
         # A missing young child is critical unless the message says the child has been gone for days.
         young = (age is not None and age <= MISSING_CHILD_CRITICAL_AGE) or (
             age is None and ("child" in signals or "children-plural" in signals or "schoolchild" in signals))
@@ -402,8 +405,7 @@ class Classifier:
         rule_based = len(sensitive_reasons) > (1 if sensitive_prob >= SENSITIVE_MODEL_THRESHOLD else 0)
         sensitive_confidence = (0.95 if rule_based else sensitive_prob) if sensitive else 1.0 - sensitive_prob
 
-        probs = _softmax_dict(combined)
-        category_confidence = probs[category]
+        category_confidence = scores[_CATEGORY_INDEX[category]] / total
         if critical and category == "emergency":
             category_confidence = max(category_confidence, 0.8)
         reasons.append(f"urgency {urgency}")
@@ -421,8 +423,8 @@ class Classifier:
                 "model_category": {c: round(v, 4) for c, v in model_cat.items()},
                 "model_urgency": {u: round(v, 4) for u, v in model_urg.items()},
                 "model_sensitive": round(float(sensitive_prob), 4),
-                "lexicon_category": {c: round(v, 3) for c, v in lex.items() if v},
-                "combined_category": {c: round(v, 4) for c, v in probs.items()},
+                "lexicon_category": {c: round(lex[c], 3) for c in CATEGORIES if lex.get(c)},
+                "combined_category": {c: round(v / total, 4) for c, v in zip(CATEGORIES, scores, strict=True)},
                 "signals": [
                     {"tag": h.signal.tag, "phrase": h.phrase, "key_start": h.start, "key_end": h.end}
                     for h in hits
@@ -433,8 +435,16 @@ class Classifier:
         return result
 
 
-def _softmax_dict(scores: Mapping[str, float]) -> dict[str, float]:
-    top = max(scores.values())
-    exp = {k: math.exp(v - top) for k, v in scores.items()}
-    total = sum(exp.values())
-    return {k: v / total for k, v in exp.items()}
+_CATEGORY_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
+_EMPTY_BOOST = math.exp(10.0)  # nothing to read (no letters, no digits): other
+
+
+def _category_scores(probabilities: list[float], lex: Mapping[str, float], *, empty: bool) -> list[float]:
+    """exp(log(p + 1e-4) + LEXICON_WEIGHT * lexicon) per category, in CATEGORIES order."""
+    scores = [p + 1e-4 for p in probabilities]
+    for category, value in lex.items():
+        if value:
+            scores[_CATEGORY_INDEX[category]] *= math.exp(LEXICON_WEIGHT * value)
+    if empty:
+        scores[_CATEGORY_INDEX["other"]] *= _EMPTY_BOOST
+    return scores

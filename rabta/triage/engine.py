@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from rabta.triage.classify import Classifier, Lexicon
+from rabta.triage.classify import Classification, Classifier, Lexicon
 from rabta.triage.features import model_text
-from rabta.triage.language import LanguageIdentifier
+from rabta.triage.language import LanguageGuess, LanguageIdentifier
 from rabta.triage.model import CATEGORIES, URGENCIES, LinearModel, ModelScores
 from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, replace_surrogates
-from rabta.triage.pii import find_pii, redact
+from rabta.triage.pii import PiiSpan, find_pii, redact
 from rabta.triage.places import Gazetteer, PlaceResult
 
 __all__ = ["ENGINE_VERSION", "Engine", "ruleset_version"]
@@ -138,23 +138,30 @@ class Engine:
         category_rows: list[list[float]] = scores.category.tolist()
         urgency_rows: list[list[float]] = scores.urgency.tolist()
         sensitive_rows: list[float] = scores.sensitive.tolist()
+        # Stage by stage over the whole chunk rather than message by message: each stage's code and
+        # tables stay hot in the CPU caches (measurably faster than interleaving the stages).
+        identify = self.language.identify
+        languages = [identify(d[:LANGUAGE_CHARS]) for d in displays]
+        locate = self.gazetteer.locate
+        places = [locate(k, d) for k, d in zip(keys, displays, strict=True)]
+        match = self.lexicon.match
+        decide = self.classifier.decide
+        decisions = [decide(k, category_rows[i], urgency_rows[i], sensitive_rows[i], explain=explain, hits=match(k))
+                     for i, k in enumerate(keys)]
+        originals = [replace_surrogates(t if isinstance(t, str) else str(t)) for t in texts]
+        spans_all = [find_pii(t) for t in originals]
         out: list[dict[str, Any]] = []
         for i, (display, key) in enumerate(zip(displays, keys, strict=True)):
             channel = channels[i] if channels is not None else None
-            model = (category_rows[i], urgency_rows[i], sensitive_rows[i])
-            out.append(self._assemble(texts[i], display, key, model=model, channel=channel, explain=explain))
+            out.append(self._assemble(originals[i], display, key, language=languages[i], place=places[i],
+                                      decision=decisions[i], spans=spans_all[i], channel=channel, explain=explain))
         return out
 
-    def _assemble(self, original: str, display: str, key: str, *,
-                  model: tuple[list[float], list[float], float], channel: str | None,
+    def _assemble(self, safe: str, display: str, key: str, *, language: LanguageGuess, place: PlaceResult,
+                  decision: Classification, spans: list[PiiSpan], channel: str | None,
                   explain: bool) -> dict[str, Any]:
-        language = self.language.identify(display[:LANGUAGE_CHARS])
-        place: PlaceResult = self.gazetteer.locate(key, display)
-        decision = self.classifier.decide(key, model[0], model[1], model[2], explain=explain)
         # Personal data spans are offsets into the text as received (only lone surrogates, which
         # cannot be written out as UTF-8, are replaced, one for one).
-        safe = replace_surrogates(original)
-        spans = find_pii(safe)
         reasons = [f"language {language.language}: {language.evidence[0]}" if language.evidence else
                    f"language {language.language}"]
         reasons.extend(place.reasons)
@@ -172,7 +179,7 @@ class Engine:
             "police_station": place.station,
             "sensitive": decision.sensitive,
             "pii": [s.as_dict() for s in spans],
-            "redacted_text": redact(safe, spans),
+            "redacted_text": redact(safe, spans) if spans else safe,
             "confidence": {
                 "category": decision.category_confidence,
                 "urgency": decision.urgency_confidence,

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CHAR_BITS", "NGRAM_SIZES", "char_ngrams", "model_text", "word_features"]
+__all__ = ["CHAR_BITS", "NGRAM_SIZES", "bigram_firsts", "char_ngrams", "model_text", "word_features"]
 
 CHAR_BITS = 18
 NGRAM_SIZES = (2, 4)  # default for training; the model file records the sizes it was trained with
@@ -77,18 +77,32 @@ def char_ngrams(texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES) -> tup
     return np.concatenate(buckets), np.concatenate(owners)
 
 
-def word_features(texts: Sequence[str], vocabulary: Mapping[str, int]) -> tuple[IntArray, IntArray]:
-    """Vocabulary indices of word unigrams and bigrams of every text, and their owners."""
+def word_features(texts: Sequence[str], vocabulary: Mapping[str, int],
+                  firsts: frozenset[str] | None = None) -> tuple[IntArray, IntArray]:
+    """Vocabulary indices of word unigrams and bigrams of every text, and their owners.
+
+    ``firsts`` (the first words of the vocabulary's bigrams, see ``bigram_firsts``) lets the
+    bigram strings be built only where one can be in the vocabulary; the result is the same.
+    """
     indices: list[int] = []
     owners: list[int] = []
     get = vocabulary.get
     for owner, text in enumerate(texts):
         words = text.split()
-        grams = words + [a + " " + b for a, b in itertools.pairwise(words)]
-        found = [i for i in map(get, grams) if i is not None]
-        indices.extend(found)
-        owners.extend([owner] * len(found))
+        before = len(indices)
+        indices.extend(i for i in map(get, words) if i is not None)
+        if firsts is None:
+            pairs = [a + " " + b for a, b in itertools.pairwise(words)]
+        else:
+            pairs = [a + " " + b for a, b in itertools.pairwise(words) if a in firsts]
+        indices.extend(i for i in map(get, pairs) if i is not None)
+        owners.extend(itertools.repeat(owner, len(indices) - before))
     return np.asarray(indices, dtype=np.int64), np.asarray(owners, dtype=np.int64)
+
+
+def bigram_firsts(vocabulary: Mapping[str, int]) -> frozenset[str]:
+    """The first words of the bigrams in a vocabulary."""
+    return frozenset(w.split(" ", 1)[0] for w in vocabulary if " " in w)
 
 
 def word_tokens(text: str) -> list[str]:

@@ -183,6 +183,21 @@ class Gazetteer:
         self._region = frozenset(
             k for k in (matching_key(str(w)) for w in extra.get("region_words", [])) if k
         )
+        self._destination_before = tuple(
+            " " + k + " " for k in (matching_key(str(w)) for w in extra.get("destination_before", [])) if k)
+        self._destination_after = tuple(
+            " " + k for k in (matching_key(str(w)) for w in extra.get("destination_after", [])) if k)
+        # A postposition right after a name that opens the message ("کالام میں ...", "غازی سے ...").
+        self._lead = frozenset(
+            k for k in (matching_key(str(w)) for w in extra.get("lead_context_words", [])) if k
+        )
+        # Words around a KP name that make it the sender's home, a destination or a number plate
+        # ("I am from Bannu", "Peshawar-bound", "Peshawar number gari"): with a place outside KP
+        # named too, the event happened outside.
+        self._aside_before = tuple(
+            " " + k + " " for k in (matching_key(str(w)) for w in extra.get("aside_before", [])) if k)
+        self._aside_after = tuple(
+            " " + k for k in (matching_key(str(w)) for w in extra.get("aside_after", [])) if k)
 
         self._entries = list(entries.values())
         self._automaton: Any = ahocorasick.Automaton()
@@ -249,6 +264,8 @@ class Gazetteer:
     def _has_context(self, key: str, start: int, end: int, display: str | None) -> bool:
         before = key[max(0, start - 80):start].split()[-2:]
         after = key[end:end + 80].split()[:2]
+        if start == 0 and after and after[0] in self._lead:
+            return True
         if any(w in self._context for w in (*before, *after)):
             return True
         pairs = [" ".join(before[-2:]), " ".join(after[:2])]
@@ -386,6 +403,17 @@ class Gazetteer:
                     hits.append(PlaceHit(start, start + len(pair), pair, _KP, tuple(by_key[name].places), fuzzy=True))
         return hits
 
+    def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None,
+               after_words: tuple[str, ...] | None = None) -> bool:
+        """Whether a KP name is the sender's home, a destination or a number plate, not the scene."""
+        before = key[max(0, hit.start - 30):hit.start]
+        after = key[hit.end:hit.end + 30]
+        if before and not before.endswith(" "):
+            before += " "
+        before_words = self._aside_before if before_words is None else before_words
+        after_words = self._aside_after if after_words is None else after_words
+        return (" " + before).endswith(before_words) or after.startswith(after_words)
+
     # -- decision ------------------------------------------------------------------------------
     def locate(self, key: str, display: str | None = None) -> PlaceResult:
         """Decide district and station for a message from its matching key."""
@@ -405,6 +433,17 @@ class Gazetteer:
                 reasons.append(f"'{hit.text}' names the province, not a district")
             elif hit.role == _OUTSIDE:
                 reasons.append(f"place '{hit.text}' ({hit.outside_name}) is outside KP")
+        if len(kp) > 1:
+            # "from Mingora towards Kalam", "Makeen nah Peshawar ta rawan": the destination is not the scene.
+            scene = [h for h in kp if not self._aside(key, h, self._destination_before, self._destination_after)]
+            if scene and len(scene) < len(kp):
+                kp = scene
+        if kp and any(h.role == _OUTSIDE for h in hits):
+            aside = [h for h in kp if self._aside(key, h)]
+            if aside:
+                for hit in aside:
+                    reasons.append(f"place '{hit.text}' is the sender's home, a destination or a number plate")
+                kp = [h for h in kp if h not in aside]
         if not kp:
             outside = any(h.role == _OUTSIDE for h in hits)
             return PlaceResult(None, None, 0.9 if outside or reasons else 0.7, tuple(reasons), tuple(hits))

@@ -260,3 +260,12 @@ def test_merge_is_reversible_and_templates_prefill_the_reply(login_as: Any) -> N
     page = operator.get(f"/cases/{first.ref}/?template={template.pk}").content.decode()
     assert template.text in page
     assert {"en", "ur", "ps"} <= set(ReplyTemplate.objects.values_list("language", flat=True))
+
+
+def test_a_sensitive_case_escalates_inside_its_compartment() -> None:
+    case = _submit(HARASSMENT_MARDAN, submission_id="esc-gbv-1")
+    assert case.post.code == "womens-desk-mardan"
+    assert case.ack_due is not None
+    clocks.check_clocks(now=case.ack_due + timedelta(minutes=1))
+    case.refresh_from_db()
+    assert case.post.code == "womens-desk-cpo"  # never the DPO, who may not see sensitive cases
