@@ -40,14 +40,25 @@ def _breached(case: Case, now: datetime) -> str | None:
     return None
 
 
+def _stored_warn_at(case: Case, key: str, due: datetime) -> datetime | None:
+    """The SLA engine's warning time (in the clock's own kind of time: office hours for working-day
+    clocks), while the due time is still the one it was computed for."""
+    stored = case.clocks or {}
+    if stored.get(f"{key}_due") and datetime.fromisoformat(stored[f"{key}_due"]) == due and stored.get(f"{key}_warn_at"):
+        return datetime.fromisoformat(stored[f"{key}_warn_at"])
+    return None
+
+
 def _warning(case: Case, now: datetime) -> str | None:
-    for name, due, done in (
-        ("acknowledgement", case.ack_due, case.acknowledged_at),
-        ("reply", case.reply_due, case.first_reply_at),
-        ("resolution", case.resolve_due, None),
+    for name, key, due, done in (
+        ("acknowledgement", "ack", case.ack_due, case.acknowledged_at),
+        ("reply", "reply", case.reply_due, case.first_reply_at),
+        ("resolution", "resolve", case.resolve_due, None),
     ):
-        if due and done is None and _warn_at(case.opened_at, due) <= now < due:
-            return name
+        if due and done is None:
+            warn_at = _stored_warn_at(case, key, due) or _warn_at(case.opened_at, due)
+            if warn_at <= now < due:
+                return name
     return None
 
 
@@ -103,7 +114,7 @@ def check_clocks(*, now: datetime) -> ClockReport:
         Q(acknowledged_at__isnull=True, ack_due__isnull=False)
         | Q(first_reply_at__isnull=True, reply_due__isnull=False)
         | Q(resolve_due__isnull=False)
-    ).only("pk", "opened_at", "ack_due", "reply_due", "resolve_due", "acknowledged_at", "first_reply_at")
+    ).only("pk", "opened_at", "ack_due", "reply_due", "resolve_due", "acknowledged_at", "first_reply_at", "clocks")
     warned = escalated = 0
     for case in candidates.iterator(chunk_size=500):
         breached = _breached(case, now)

@@ -54,6 +54,7 @@ class Case(models.Model):
     reply_due = models.DateTimeField(null=True, blank=True)
     resolve_due = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    clocks = models.JSONField(default=dict, blank=True, help_text=_("The SLA decision: policy, version, due and warning times."))
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases")
     updated_at = models.DateTimeField(auto_now=True)
 

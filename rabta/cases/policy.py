@@ -109,9 +109,10 @@ def _calendar() -> working_calendar.WorkingCalendar:
     return working_calendar.load_calendar()
 
 
-def deadlines(*, category: str, urgency: str, opened_at: datetime, is_rti: bool) -> dict[str, datetime | None]:
+def deadlines(*, category: str, urgency: str, opened_at: datetime, is_rti: bool) -> dict[str, Any]:
+    """The case's clock fields, and the whole SLA decision (with warning times) to store beside them."""
     due = sla.clock_deadlines(category=category, urgency=urgency, opened_at=opened_at, is_rti=is_rti, calendar=_calendar())
-    return {"ack_due": due.ack_due, "reply_due": due.reply_due, "resolve_due": due.resolve_due}
+    return {"ack_due": due.ack_due, "reply_due": due.reply_due, "resolve_due": due.resolve_due, "clocks": due.as_dict()}
 
 
 # Who may act on a case: the people of the post it sits with, supervisors and the media cell.

@@ -269,3 +269,25 @@ def test_a_sensitive_case_escalates_inside_its_compartment() -> None:
     clocks.check_clocks(now=case.ack_due + timedelta(minutes=1))
     case.refresh_from_db()
     assert case.post.code == "womens-desk-cpo"  # never the DPO, who may not see sensitive cases
+
+
+def test_working_day_clocks_warn_at_the_engines_time_and_rti_is_ten_working_days() -> None:
+    from datetime import datetime
+
+    from rabta.routing.calendar import load_calendar
+
+    case = _submit("Under the KP RTI Act 2013 I request the number of FIRs registered in Charsadda district in 2025.", submission_id="rti-1")
+    assert case.routing["rti"] is True
+    assert case.post.kind in (Post.Kind.PIO, Post.Kind.DPO)
+    assert case.clocks["policy"].startswith("rti")
+    assert load_calendar().working_days_between(case.opened_at, case.resolve_due) == 10
+    from rabta.accounts.models import User
+
+    actions.acknowledge_case(actor=User.objects.get(username="supervisor_cpo"), case=case)
+    warn_at = datetime.fromisoformat(case.clocks["resolve_warn_at"])
+    assert case.opened_at + (case.resolve_due - case.opened_at) * 0.75 != warn_at  # office time, not wall time
+    late_clocks = ["reply", "resolution"]
+    clocks.check_clocks(now=warn_at - timedelta(minutes=1))
+    assert not CaseEvent.objects.filter(case=case, kind="clock_warning", data__clock__in=late_clocks).exists()
+    clocks.check_clocks(now=warn_at + timedelta(minutes=1))
+    assert CaseEvent.objects.filter(case=case, kind="clock_warning", data__clock__in=late_clocks).exists()
