@@ -48,6 +48,22 @@ def test_batch_equals_single_and_is_deterministic(engine: Engine) -> None:
     ("mera facebook account hack ho gaya hai", "cybercrime", None, None),
     ("Please keep my name secret. Drugs are sold openly in our street", None, None, True),
     ("", "other", "low", False),
+    # violence or weapons going on
+    ("Two pickups are stopping cars on the motorway, men with guns, heading towards Nowshera", "emergency", "critical", None),
+    ("بازار میں اسلحہ بردار افراد دکانیں بند کروا رہے ہیں", "emergency", "critical", None),
+    ("په بازار کښې وسله وال خلک همدا اوس دوکانونه تړي", "emergency", "critical", None),
+    ("kuch log keh ke gaye hain aaj raat dukan jala denge agar paise na diye", "emergency", "critical", None),
+    # domestic violence, catcalling, children, confidentiality and fear: always sensitive
+    ("میرا شوہر مجھ پر روز تشدد کرتا ہے، میکے والے کہتے ہیں صبر کرو", None, None, True),
+    ("زما خاوند هره ورځ ما وهي", None, None, True),
+    ("college ke bahar larke roz awazein kaste hain aur peecha karte hain", "gbv_harassment", None, True),
+    ("my son's cycle was stolen again from outside his school gate", None, None, True),
+    ("دیر بازار کښې یو هلک وهي، دولس کاله به یې وي", None, None, True),
+    ("mera naam na batayen, mohalle me charas khule aam bikti hai", None, None, True),
+    ("they will kill me if they find out I complained about the land mafia", None, None, True),
+    # greetings, spam and slogans are other
+    ("Eid Mubarak to all of you", "other", "low", False),
+    ("ghar baithe roz 3000 kamayen, telegram group join karen", "other", "low", False),
 ])
 def test_decisions(engine: Engine, text: str, category: str | None, urgency: str | None,
                    sensitive: bool | None) -> None:

@@ -79,6 +79,17 @@ def test_every_district_in_every_script(engine: Engine, place: dict[str, object]
     # misspelt Latin names
     ("Peshawer mein traffic jam", "Peshawar"),
     ("Nowshehra se bol raha hun", "Nowshera"),
+    # an ambiguous name opening the message with a postposition after it
+    ("کالام میں ہمارے ہوٹل سے کیمرہ چوری ہو گیا", "Upper Swat"),
+    ("غازی سے میرا ٹریکٹر رات کو چوری ہو گیا", "Haripur"),
+    ("نوکری کی تلاش میں گیا تھا، فون بند ہے", None),
+    # the sender's home, a destination or a number plate beside a place outside KP
+    ("I am from Bannu, working in Karachi. My room was robbed last night", None),
+    ("main Chitral ki hun Lahore me rehti hun, koi blackmail kar raha hai", None),
+    ("Pindi ka challan meri Peshawar number gari ko aa gaya", None),
+    ("Firing on a Peshawar-bound coach near Attock, two injured", None),
+    # a destination is not the scene when the scene is named too
+    ("مکین نه زما ورور پېښور ته روان و، ټیلیفون یې بند دی", "Upper South Waziristan"),
 ])
 def test_district_decisions(engine: Engine, text: str, district: str | None) -> None:
     assert _district(engine, text) == district

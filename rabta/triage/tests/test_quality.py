@@ -13,9 +13,9 @@ from rabta.triage.evaluate import evaluate
 
 FLOORS = {
     "language_accuracy": 0.98,
-    "district_accuracy": 0.89,
-    "category_macro_f1": 0.80,
-    "urgency_accuracy": 0.84,
+    "district_accuracy": 0.945,
+    "category_macro_f1": 0.825,
+    "urgency_accuracy": 0.855,
 }
 
 
@@ -32,11 +32,15 @@ def test_heldout_floor(report: dict[str, Any], figure: str, floor: float) -> Non
 
 
 def test_critical_and_sensitive_recall(report: dict[str, Any]) -> None:
-    assert report["critical"]["recall"] >= 0.96
-    assert report["sensitive"]["recall"] >= 0.95
+    # Never miss a life-threatening or vulnerable-person message (precision may pay for it).
+    assert report["critical"]["recall"] == 1.0, report["critical"]
+    assert report["sensitive"]["recall"] == 1.0, report["sensitive"]
+    assert report["critical"]["precision"] >= 0.85
+    assert report["sensitive"]["precision"] >= 0.77
 
 
 def test_every_language_holds_up(report: dict[str, Any]) -> None:
     for language, row in report["per_language"].items():
-        assert row["category_macro_f1"] >= 0.74, language
+        assert row["category_macro_f1"] >= 0.77, language
+        assert row["district_accuracy"] >= 0.93, language
         assert row["language_accuracy"] >= 0.97, language
