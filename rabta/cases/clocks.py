@@ -14,10 +14,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from rabta.cases.models import Case, CaseEvent
+from rabta.cases.policy import OPEN_STATUSES
 from rabta.core import audit
 
 WARN_FRACTION = 0.75
-OPEN = ["new", "routed", "acknowledged", "action_taken", "replied"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def warn_case(*, case_id: int, now: datetime, clock: str) -> bool:
 
 
 def check_clocks(*, now: datetime) -> ClockReport:
-    candidates = Case.objects.filter(status__in=OPEN).filter(
+    candidates = Case.objects.filter(status__in=OPEN_STATUSES).filter(
         Q(acknowledged_at__isnull=True, ack_due__isnull=False)
         | Q(first_reply_at__isnull=True, reply_due__isnull=False)
         | Q(resolve_due__isnull=False)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -129,8 +129,6 @@ def _case_post(
             handler(request, case) if form is None else handler(request, case, **form.cleaned_data)  # type: ignore[call-arg]
         except ValidationError as exc:
             return render(request, "cases/action_error.html", {"case": case, "errors": exc.messages, "back": back}, status=400)
-        except PermissionDenied:
-            raise
         return redirect(back)
 
     return view

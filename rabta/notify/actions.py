@@ -23,6 +23,15 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _create_once(**fields: Any) -> int | None:
+    """One outbox row per dedupe key: a retried step finds its row already queued and adds none."""
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.create(next_attempt_at=timezone.now(), **fields).pk
+    except IntegrityError:
+        return None
+
+
 def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
     """Tell everyone holding `post_code` about a case: in the console, by e-mail and by SMS."""
     from rabta.cases.models import Case
@@ -44,16 +53,12 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
             if user.phone:
                 targets.append((OutboxMessage.Medium.SMS, user.phone))
             for medium, address in targets:
-                key = f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}"
-                try:
-                    with transaction.atomic():
-                        row = OutboxMessage.objects.create(
-                            dedupe_key=key, medium=medium, user=user, to_address=address, subject=subject, body=body,
-                            link=link, case=case, next_attempt_at=timezone.now(),
-                        )
-                except IntegrityError:
-                    continue  # already queued: a retried task never notifies twice
-                created.append(row.pk)
+                pk = _create_once(
+                    dedupe_key=f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}", medium=medium, user=user, to_address=address,
+                    subject=subject, body=body, link=link, case=case,
+                )
+                if pk is not None:
+                    created.append(pk)
         transaction.on_commit(lambda: _queue(created))
     return created
 
@@ -66,16 +71,13 @@ def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> list[int]
     created: list[int] = []
     with transaction.atomic():
         for user_id in user_ids:
-            try:
-                with transaction.atomic():
-                    row = OutboxMessage.objects.create(
-                        dedupe_key=f"{reason}:{case.pk}:{user_id}", medium=OutboxMessage.Medium.IN_APP, user_id=user_id,
-                        subject=f"[Rabta] {case.ref}: you were mentioned", body=f"You were mentioned on {case.ref}.",
-                        link=f"/cases/{case.ref}/", case=case, next_attempt_at=timezone.now(),
-                    )
-            except IntegrityError:
-                continue
-            created.append(row.pk)
+            pk = _create_once(
+                dedupe_key=f"{reason}:{case.pk}:{user_id}", medium=OutboxMessage.Medium.IN_APP, user_id=user_id,
+                subject=f"[Rabta] {case.ref}: you were mentioned", body=f"You were mentioned on {case.ref}.",
+                link=f"/cases/{case.ref}/", case=case,
+            )
+            if pk is not None:
+                created.append(pk)
         transaction.on_commit(lambda: _queue(created))
     return created
 
