@@ -55,7 +55,7 @@ def vary(text: str, rng: random.Random, pool: list[str]) -> str:
         text = text.upper()
     if rng.random() < 0.3 and len(text) > 8:
         i = rng.randrange(len(text) - 2)
-        text = text[:i] + text[i + 1] + text[i] + text[i + 2:]  # swap two letters: a typo
+        text = text[:i] + text[i + 1] + text[i] + text[i + 2 :]  # swap two letters: a typo
     if rng.random() < 0.15:
         text += f" {rng.choice(['0300', '0345', '0312', '+92 333'])}-{rng.randrange(1000000, 9999999)}"
     if rng.random() < 0.05:
@@ -99,7 +99,7 @@ def main() -> int:
     texts = messages(args.n)
     started = time.perf_counter()
     for offset in range(0, len(texts), 2048):  # results are dropped as they come, like a worker would
-        engine.triage_many(texts[offset:offset + 2048])
+        engine.triage_many(texts[offset : offset + 2048])
     elapsed = time.perf_counter() - started
     emit("batch_throughput", args.n / elapsed, "messages/s", args.n)
 

@@ -3,6 +3,9 @@
 rabta run [--role all|web|worker|scheduler] [--demo] [--host H --port P]
 rabta triage [--input F|-] [--output F|-] [--explain] | rabta triage train|evaluate ...
 rabta audit verify
+rabta channel add --kind K --slug S [--secret X] [--verify-token X] [--token X] [--account ID] [--api-base URL]
+                  [--name NAME] [--config JSON] [--disable | --enable]
+rabta channel list
 rabta export messages [--since ISO-TIME] [--channel SLUG] [--include-sensitive]
 rabta manage ...            Django's manage.py
 """
@@ -135,6 +138,50 @@ def _export(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _channel(ns: argparse.Namespace) -> int:
+    import json
+
+    _django_setup()
+    from django.core.exceptions import ValidationError
+
+    from rabta.intake import actions, selectors
+
+    if ns.action == "list":
+        for row in selectors.channel_rows():
+            print("\t".join(row))
+        return 0
+    if not ns.kind or not ns.slug:
+        print("rabta: channel add needs --kind and --slug", file=sys.stderr)
+        return 2
+    config = None
+    if ns.config is not None:
+        try:
+            config = json.loads(ns.config)
+        except json.JSONDecodeError as exc:
+            print(f"rabta: --config is not JSON ({exc.msg}); quote it, e.g. --config '{{\"format\": \"json\"}}'", file=sys.stderr)
+            return 2
+        if not isinstance(config, dict):
+            print("rabta: --config must be a JSON object", file=sys.stderr)
+            return 2
+    try:
+        done = actions.configure_channel(
+            kind=ns.kind, slug=ns.slug, name=ns.name, secret=ns.secret, verify_token=ns.verify_token, token=ns.token,
+            account=ns.account, api_base=ns.api_base, config=config, active=ns.active,
+            actor_label=f"cli:{os.environ.get('USER') or 'unknown'}",
+        )
+    except ValidationError as exc:
+        print(f"rabta: {' '.join(exc.messages)}", file=sys.stderr)
+        return 2
+    channel = done.channel
+    state = "created" if done.created else ("updated: " + ", ".join(done.changed) if done.changed else "unchanged")
+    print(f"channel {channel.kind}/{channel.slug} {state} ({'secret set' if channel.secret else 'no secret'})", file=sys.stderr)
+    if not channel.secret and channel.kind != "email_inbound":
+        print("rabta: warning: without --secret every delivery is refused (403)", file=sys.stderr)
+    # stdout is the webhook URL alone, so a script can take it; nothing here ever prints a credential.
+    print(selectors.webhook_url(channel))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rabta", description="Rabta: media cell and public outreach platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="ISO time; only messages at or after it")
     export.add_argument("--channel", help="channel slug")
     export.add_argument("--include-sensitive", action="store_true", help="include the text of sensitive cases (audited)")
+    channel = sub.add_parser("channel", help="configure intake channels; prints the webhook URL")
+    channel.add_argument("action", choices=["add", "list"])
+    channel.add_argument("--kind", help="whatsapp, messenger, facebook, instagram, x, telegram, twilio_sms, sms, email_inbound, web_form")
+    channel.add_argument("--slug", help="the channel's name in its webhook URL, /hooks/KIND/SLUG")
+    channel.add_argument("--name", help="a label for the console")
+    channel.add_argument("--secret", help="what the platform signs deliveries with (app secret, Twilio auth token, SMS HMAC key)")
+    channel.add_argument("--verify-token", help="Meta's hub.verify_token")
+    channel.add_argument("--token", help="the credential used to send (page, bot or bearer token)")
+    channel.add_argument("--account", help="the platform account (page id, phone_number_id, X user id, Twilio account SID)")
+    channel.add_argument("--api-base", help="the platform API's base URL (default: the real one)")
+    channel.add_argument("--config", help='kind-specific settings as JSON, e.g. for sms {"format": "json", "fields": {"from": "msisdn"}}')
+    active = channel.add_mutually_exclusive_group()
+    active.add_argument("--disable", dest="active", action="store_false", default=None, help="stop accepting deliveries")
+    active.add_argument("--enable", dest="active", action="store_true", help="accept deliveries again")
     return parser
 
 
@@ -176,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(ns)
     if ns.command == "export":
         return _export(ns)
+    if ns.command == "channel":
+        return _channel(ns)
     return 2
 
 

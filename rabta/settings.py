@@ -304,6 +304,12 @@ if EMBEDDED and not os.environ.get("RABTA_SMTP_HOST"):
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 # Fair auto-assignment inside a desk: no officer gets more open cases than this from the robin.
 RABTA_DESK_CAP = int(os.environ.get("RABTA_DESK_CAP", "30"))
+# Public replies that wait for a supervisor's approval before they reach the citizen: "off" (none),
+# "operators" (those of media cell operators and desk officers; supervisors, the director, DPOs,
+# RPOs and PIOs send directly) or "all" (everyone's, approved by another supervisor).
+RABTA_REPLY_APPROVAL = os.environ.get("RABTA_REPLY_APPROVAL", "").strip().lower() or "operators"
+if RABTA_REPLY_APPROVAL not in {"off", "operators", "all"}:
+    raise ImproperlyConfigured(f"RABTA_REPLY_APPROVAL={RABTA_REPLY_APPROVAL!r} is not known: set it to off, operators (the default) or all.")
 RABTA_SMS_GATEWAY_URL = os.environ.get("RABTA_SMS_GATEWAY_URL", "")
 RABTA_SMS_GATEWAY_TOKEN = os.environ.get("RABTA_SMS_GATEWAY_TOKEN", "")
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("org/", include("rabta.org.urls")),
     path("", include("rabta.portal.urls")),
     path("", include("rabta.cases.urls")),
+    path("", include("rabta.intake.urls")),
     path("", include("rabta.core.urls")),
 ]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,145 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from rabta.cases import policy
-from rabta.cases.models import Case, CaseEvent, CaseRefCounter, TriageCorrection
+from rabta.cases.models import Case, CaseEvent, ReplyDraft, TriageCorrection
 from rabta.core import audit
 from rabta.intake.models import Message
-from rabta.org.models import District, PoliceStation
-
-TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+from rabta.routing import sla
 
 
 def _event(case: Case, kind: str, *, actor: Any = None, text: str = "", data: dict[str, Any] | None = None, public: bool = False) -> CaseEvent:
     return CaseEvent.objects.create(case=case, at=timezone.now(), kind=kind, actor=actor, text=text, data=data or {}, public=public)
-
-
-def _next_ref(district: District | None, year: int) -> str:
-    code = district.code if district else "CPO"
-    key = f"{code}-{year % 100:02d}"
-    counter = CaseRefCounter.objects.select_for_update().filter(key=key).first()
-    if counter is None:
-        CaseRefCounter.objects.bulk_create([CaseRefCounter(key=key, value=0)], ignore_conflicts=True)
-        counter = CaseRefCounter.objects.select_for_update().get(key=key)
-    counter.value += 1
-    counter.save(update_fields=["value"])
-    return f"KP-{code}-{year % 100:02d}-{counter.value:06d}"
-
-
-def _place(result: dict[str, Any], hints: dict[str, Any]) -> tuple[District | None, PoliceStation | None]:
-    district = None
-    hinted = hints.get("district")
-    if hinted:
-        district = District.objects.filter(slug=str(hinted)).select_related("region").first()
-    if district is None and result.get("district"):
-        district = District.objects.filter(name_en=result["district"]).select_related("region").first()
-    station = None
-    if district is not None and result.get("police_station"):
-        name = result["police_station"]
-        station = PoliceStation.objects.filter(district=district, name_en__iexact=name).first()
-    return district, station
-
-
-def open_or_join_case(*, message: Message, hints: dict[str, Any] | None = None) -> Case:
-    """Triage the message and join the conversation's open case, or open, route and clock a new one.
-
-    Runs inside the caller's transaction (intake processing).
-    """
-    from rabta.triage import Engine
-
-    hints = hints or {}
-    existing = (
-        Case.objects.select_for_update()
-        .filter(conversation=message.conversation, status__in=policy.OPEN_STATUSES)
-        .order_by("-opened_at")
-        .first()
-    )
-    result = Engine.default().triage(message.text, channel=message.channel.kind)
-    message.redacted_text = result["redacted_text"]
-    message.language = result["language"]
-    if existing is not None:
-        message.case = existing
-        message.save(update_fields=["case", "redacted_text", "language"])
-        _event(existing, "message_received", data={"message_id": message.pk})
-        policy.after_commit_console_event(existing, "case.message")
-        return existing
-
-    sensitive = bool(result["sensitive"] or hints.get("confidential"))
-    district, station = _place(result, hints)
-    now = timezone.now()
-    decision = policy.route(
-        category=result["category"], urgency=result["urgency"], sensitive=sensitive, district=district, station=station,
-        is_rti=policy.looks_like_rti(message.text, result),
-    )
-    case = Case.objects.create(
-        ref=_next_ref(district, timezone.localtime(now).year),
-        tracking_code="".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8)),
-        status=Case.Status.ROUTED,
-        category=result["category"],
-        urgency=result["urgency"],
-        language=result["language"],
-        sensitive=sensitive,
-        region=district.region if district else None,
-        district=district,
-        station=station,
-        post=decision.post,
-        contact=message.conversation.contact,
-        conversation=message.conversation,
-        summary=result["redacted_text"][:2000],
-        triage=result,
-        routing=decision.as_dict(),
-        opened_at=now,
-        **policy.deadlines(category=result["category"], urgency=result["urgency"], opened_at=now, is_rti=decision.is_rti),
-    )
-    message.case = case
-    message.save(update_fields=["case", "redacted_text", "language"])
-    if decision.post.is_desk:
-        _auto_assign(case)
-    _event(case, "opened", data={"message_id": message.pk, "channel": message.channel.kind}, public=True, text="")
-    _event(case, "triaged", data={"result": {k: result[k] for k in ("language", "category", "urgency", "district", "sensitive")},
-                                  "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")})
-    _event(case, "routed", text=decision.reason, data=decision.as_dict(), public=True)
-    audit.record(
-        actor=None,
-        actor_label="system:intake",
-        action="case.opened",
-        obj=case,
-        after={"post": decision.post.code, "category": case.category, "urgency": case.urgency, "sensitive": sensitive,
-               "rule": decision.rule_id},
-        **case.audit_codes(),
-    )
-    policy.after_commit_notify(case, decision)
-    policy.after_commit_console_event(case, "case.opened")
-    return case
-
-
-def _auto_assign(case: Case) -> None:
-    """Fair auto-assignment inside a desk: round robin over its officers, each up to a cap of open cases."""
-    from django.conf import settings
-    from django.db.models import Count, Q
-
-    from rabta.org.models import PostHolding
-    from rabta.routing.policy import MemberLoad, assign_round_robin
-
-    holders = {
-        h.user.get_username(): h.user
-        for h in PostHolding.objects.filter(post_id=case.post_id, ended_at__isnull=True).select_related("user")
-    }
-    if len(holders) < 2:
-        return
-    loads = dict(
-        Case.objects.filter(assignee__username__in=holders, status__in=policy.OPEN_STATUSES)
-        .values_list("assignee__username")
-        .annotate(n=Count("pk", filter=Q(post_id=case.post_id)))
-    )
-    last = (
-        Case.objects.filter(post_id=case.post_id, assignee__isnull=False).exclude(pk=case.pk)
-        .order_by("-opened_at").values_list("assignee__username", flat=True).first()
-    )
-    chosen = assign_round_robin([MemberLoad(u, loads.get(u, 0)) for u in holders], last, settings.RABTA_DESK_CAP)
-    if chosen is not None:
-        case.assignee = holders[chosen]
-        case.save(update_fields=["assignee"])
-        _event(case, "assigned", data={"to": chosen, "by": "round robin"})
 
 
 def _require_open(case: Case) -> None:
@@ -194,14 +64,30 @@ def record_action_taken(*, actor: Any, case: Case, text: str) -> Case:
 
 
 @transaction.atomic
-def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message:
-    """An answer to the citizen on the channel they used (the web form: their status page)."""
+def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message | ReplyDraft:
+    """An answer to the citizen on the channel they used (the web form: their status page).
+
+    When RABTA_REPLY_APPROVAL holds the actor's replies for approval, the answer is kept as a
+    `ReplyDraft` instead (returned in place of the message) and nothing reaches the citizen until a
+    supervisor approves it (`approve_reply`).
+    """
     policy.require_case_action(actor, case, "reply")
     text = text.strip()
     if not text:
         raise ValidationError({"text": "The reply is empty."})
-    case = Case.objects.select_for_update(of=("self",)).select_related("conversation__channel").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("conversation__channel", "region", "district").get(pk=case.pk)
     _require_open(case)
+    if policy.reply_needs_approval(actor):
+        return _draft_reply(case, actor=actor, text=text)
+    return _send_reply(case, actor=actor, author=actor, text=text)
+
+
+def _send_reply(case: Case, *, actor: Any, author: Any, text: str, draft: ReplyDraft | None = None) -> Message:
+    """The one sending path: the message to the citizen, the public step, the audit event.
+
+    `actor` is who made it go out (the author, or the supervisor approving the author's draft).
+    Runs inside the caller's transaction with the case row locked.
+    """
     now = timezone.now()
     message = Message.objects.create(
         channel=case.conversation.channel,
@@ -210,16 +96,110 @@ def reply_to_citizen(*, actor: Any, case: Case, text: str) -> Message:
         text=text[:5000],
         at=now,
         case=case,
-        sent_by=actor,
+        sent_by=author,
     )
     if case.first_reply_at is None:
         case.first_reply_at = now
     case.status = Case.Status.REPLIED
     case.save(update_fields=["first_reply_at", "status", "updated_at"])
-    _event(case, "replied", actor=actor, text=text[:5000], data={"message_id": message.pk}, public=True)
-    audit.record(actor=actor, action="case.replied", obj=case, after={"message_id": message.pk}, **case.audit_codes())
+    data: dict[str, Any] = {"message_id": message.pk}
+    after: dict[str, Any] = {"message_id": message.pk}
+    if draft is not None:
+        data.update(draft=draft.pk, approved_by=actor.get_username())
+        after.update(draft=draft.pk, author=author.get_username())
+    _event(case, "replied", actor=author, text=text[:5000], data=data, public=True)
+    audit.record(actor=actor, action="case.replied", obj=case, after=after, **case.audit_codes())
     policy.after_commit_console_event(case, "case.replied")
     return message
+
+
+def _draft_reply(case: Case, *, actor: Any, text: str) -> ReplyDraft:
+    draft = ReplyDraft.objects.create(case=case, author=actor, text=text[:5000], created_at=timezone.now())
+    _event(case, "reply_drafted", actor=actor, text=draft.text, data={"draft": draft.pk})
+    audit.record(actor=actor, action="case.reply_drafted", obj=case, after={"draft": draft.pk}, **case.audit_codes())
+    policy.after_commit_console_event(case, "case.reply_drafted")
+    return draft
+
+
+def _decide_draft(*, actor: Any, draft: ReplyDraft) -> tuple[Case, ReplyDraft]:
+    """Lock the case, then the draft (the order `reply_to_citizen` locks in), and check the decision is allowed."""
+    policy.require_case_action(actor, draft.case, "approve_reply")
+    case = Case.objects.select_for_update(of=("self",)).select_related("conversation__channel", "region", "district").get(pk=draft.case_id)
+    draft = ReplyDraft.objects.select_for_update(of=("self",)).select_related("author").get(pk=draft.pk)
+    if draft.author_id == actor.pk:
+        raise ValidationError("You wrote this reply: another supervisor must approve or return it.")
+    if draft.state != ReplyDraft.State.PENDING:
+        raise ValidationError(f"This reply was already {draft.get_state_display().lower()}.")
+    return case, draft
+
+
+@transaction.atomic
+def approve_reply(*, actor: Any, draft: ReplyDraft) -> Message:
+    """A supervisor approves a held reply; it is sent at once, exactly as a direct reply is."""
+    case, draft = _decide_draft(actor=actor, draft=draft)
+    _require_open(case)
+    draft.state, draft.decided_by, draft.decided_at = ReplyDraft.State.APPROVED, actor, timezone.now()
+    author = draft.author.get_username()
+    _event(case, "reply_approved", actor=actor, data={"draft": draft.pk, "author": author})
+    audit.record(actor=actor, action="case.reply_approved", obj=case, after={"draft": draft.pk, "author": author}, **case.audit_codes())
+    message = _send_reply(case, actor=actor, author=draft.author, text=draft.text, draft=draft)
+    draft.message = message
+    draft.save(update_fields=["state", "decided_by", "decided_at", "message"])
+    return message
+
+
+@transaction.atomic
+def return_reply(*, actor: Any, draft: ReplyDraft, reason: str) -> ReplyDraft:
+    """A supervisor sends a held reply back to its author with a reason; the author is told in the console."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the reply is returned."})
+    case, draft = _decide_draft(actor=actor, draft=draft)
+    draft.state, draft.decided_by, draft.decided_at, draft.return_reason = ReplyDraft.State.RETURNED, actor, timezone.now(), reason[:2000]
+    draft.save(update_fields=["state", "decided_by", "decided_at", "return_reason"])
+    author = draft.author.get_username()
+    _event(case, "reply_returned", actor=actor, text=draft.return_reason, data={"draft": draft.pk, "author": author})
+    audit.record(actor=actor, action="case.reply_returned", obj=case, after={"draft": draft.pk, "author": author, "reason": reason[:500]},
+                 **case.audit_codes())
+    case_pk, draft_pk, author_pk, ref = case.pk, draft.pk, draft.author_id, case.ref
+    transaction.on_commit(lambda: policy.notify_users(
+        case_id=case_pk, user_ids=[author_pk], reason=f"case.reply_returned.{draft_pk}",
+        subject=f"[Rabta] {ref}: your reply was returned", body=f"A supervisor returned your reply on {ref}. Open the case to see why.",
+    ))
+    policy.after_commit_console_event(case, "case.reply_returned")
+    return draft
+
+
+@transaction.atomic
+def extend_rti_deadline(*, actor: Any, case: Case, reason: str, extra_working_days: int, now: datetime | None = None) -> Case:
+    """The one extension s.11 of the KP RTI Act allows: the answer's deadline moves on by up to 10
+    working days on the routing engine's calendar, with a reason the requester is told.
+
+    `now` is when the decision is made (tests pass it; an extension after the deadline is refused).
+    """
+    if not policy.may_extend_rti(actor):
+        raise PermissionDenied("Only the public information officer or a supervisor may extend an RTI deadline.")
+    policy.require_case_action(actor, case, "extend_rti")
+    case = Case.objects.select_for_update(of=("self",)).select_related("region", "district").get(pk=case.pk)
+    _require_open(case)
+    now = now or timezone.now()
+    try:
+        if case.events.filter(kind="rti_extended").exists():
+            raise sla.ExtensionRefused("already_extended", "the RTI Act allows one extension only; this request was already extended")
+        extended = policy.extend_rti(case, reason=reason, extra_working_days=extra_working_days, now=now)
+    except sla.ExtensionRefused as exc:
+        field = {"reason_required": "reason", "bad_length": "extra_working_days"}.get(exc.code)
+        raise ValidationError({field: str(exc)} if field else str(exc), code=exc.code) from exc
+    previous = case.resolve_due
+    case.reply_due, case.resolve_due, case.clocks = extended.reply_due, extended.resolve_due, extended.as_dict()
+    case.save(update_fields=["reply_due", "resolve_due", "clocks", "updated_at"])
+    change = {"from": previous.isoformat() if previous else None, "to": case.resolve_due.isoformat() if case.resolve_due else None}
+    _event(case, "rti_extended", actor=actor, text=reason.strip()[:2000], public=True, data={**change, "extra_working_days": extra_working_days})
+    audit.record(actor=actor, action="case.rti_extended", obj=case, before={"resolve_due": change["from"]},
+                 after={"resolve_due": change["to"], "extra_working_days": extra_working_days, "reason": reason.strip()[:500]},
+                 **case.audit_codes())
+    policy.after_commit_console_event(case, "case.rti_extended")
+    return case
 
 
 @transaction.atomic
@@ -277,8 +257,6 @@ def correct_triage(*, actor: Any, case: Case, field: str, value: str) -> Case:
     return case
 
 
-
-
 @transaction.atomic
 def forward_case(*, actor: Any, case: Case, post: Any, reason: str) -> Case:
     """Send a case to another post (manual routing); its acknowledgement clock starts again."""
@@ -299,10 +277,17 @@ def forward_case(*, actor: Any, case: Case, post: Any, reason: str) -> Case:
         case.ack_due = now + (case.ack_due - case.opened_at)
     case.post, case.assignee, case.acknowledged_at, case.status = post, None, None, Case.Status.ROUTED
     case.save(update_fields=["post", "assignee", "acknowledged_at", "status", "ack_due", "updated_at"])
-    _event(case, "forwarded", actor=actor, text=reason[:2000], data={"from": previous.code, "to": post.code, "post_title": post.title_en},
-           public=True)
-    audit.record(actor=actor, action="case.forwarded", obj=case, before={"post": previous.code}, after={"post": post.code, "reason": reason[:500]},
-                 **case.audit_codes())
+    _event(
+        case, "forwarded", actor=actor, text=reason[:2000], data={"from": previous.code, "to": post.code, "post_title": post.title_en}, public=True
+    )
+    audit.record(
+        actor=actor,
+        action="case.forwarded",
+        obj=case,
+        before={"post": previous.code},
+        after={"post": post.code, "reason": reason[:500]},
+        **case.audit_codes(),
+    )
     post_code, case_pk = post.code, case.pk
     transaction.on_commit(lambda: policy.notify(case_id=case_pk, post_code=post_code, reason=f"case.forwarded.{now.timestamp()}"))
     policy.after_commit_console_event(case, "case.forwarded")
@@ -323,8 +308,9 @@ def assign_case(*, actor: Any, case: Case, user: Any) -> Case:
     case.assignee = user
     case.save(update_fields=["assignee", "updated_at"])
     _event(case, "assigned", actor=actor, data={"from": previous, "to": user.get_username()})
-    audit.record(actor=actor, action="case.assigned", obj=case, before={"assignee": previous}, after={"assignee": user.get_username()},
-                 **case.audit_codes())
+    audit.record(
+        actor=actor, action="case.assigned", obj=case, before={"assignee": previous}, after={"assignee": user.get_username()}, **case.audit_codes()
+    )
     policy.after_commit_console_event(case, "case.assigned")
     return case
 
@@ -371,8 +357,7 @@ def merge_case(*, actor: Any, duplicate: Case, into: Case) -> Case:
     previous_status = duplicate.status
     duplicate.status, duplicate.merged_into = Case.Status.MERGED, into
     duplicate.save(update_fields=["status", "merged_into", "updated_at"])
-    _event(duplicate, "merged", actor=actor, data={"into": into.ref, "previous_status": previous_status}, public=True,
-           text=f"merged into {into.ref}")
+    _event(duplicate, "merged", actor=actor, data={"into": into.ref, "previous_status": previous_status}, public=True, text=f"merged into {into.ref}")
     _event(into, "merged_in", actor=actor, data={"from": duplicate.ref})
     audit.record(
         actor=actor, action="case.merged", obj=duplicate, before={"status": previous_status}, after={"into": into.ref}, **duplicate.audit_codes()
@@ -397,3 +382,74 @@ def unmerge_case(*, actor: Any, case: Case) -> Case:
     audit.record(actor=actor, action="case.unmerged", obj=case, before={"into": into.ref}, after={"status": previous_status}, **case.audit_codes())
     policy.after_commit_console_event(case, "case.unmerged")
     return case
+
+
+BULK_LIMIT = 200
+BULK_ACTIONS = ("acknowledge", "assign", "forward", "close")
+
+
+@dataclass
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (reference, why)
+
+
+def bulk_case_action(
+    *, actor: Any, refs: list[str], action: str, user: Any = None, post: Any = None, reason: str = "", outcome: str = "", note: str = ""
+) -> BulkResult:
+    """Apply one action to many cases from the inbox, each through its single-case action.
+
+    Each case runs in its own transaction with its own permission check and audit event, so one
+    refused case does not stop the rest: cases the actor cannot see or may not act on are skipped
+    and reported by reference. At most BULK_LIMIT cases at a time.
+    """
+    if action not in BULK_ACTIONS:
+        raise ValidationError({"action": "Choose what to do with the cases."})
+    if not policy.may(actor, "forward" if action == "assign" else action):
+        raise PermissionDenied(f"{action} is not allowed for this role")
+    refs = list(dict.fromkeys(r.strip().upper() for r in refs if r.strip()))
+    if not refs:
+        raise ValidationError({"refs": "Choose at least one case."})
+    if len(refs) > BULK_LIMIT:
+        raise ValidationError({"refs": f"Choose at most {BULK_LIMIT} cases at a time (you chose {len(refs)})."})
+    single = _bulk_step(actor=actor, action=action, user=user, post=post, reason=reason, outcome=outcome, note=note)
+    from rabta.cases.selectors import visibility_q
+
+    found = {c.ref: c for c in Case.objects.filter(visibility_q(actor), ref__in=refs)}
+    result = BulkResult()
+    for ref in refs:
+        case = found.get(ref)
+        if case is None:
+            result.skipped.append((ref, "not found in your jurisdiction"))
+            continue
+        try:
+            single(case)
+        except PermissionDenied:
+            result.skipped.append((ref, "you may not act on this case"))
+        except ValidationError as exc:
+            result.skipped.append((ref, " ".join(exc.messages)))
+        else:
+            result.done.append(ref)
+    return result
+
+
+def _bulk_step(*, actor: Any, action: str, user: Any, post: Any, reason: str, outcome: str, note: str) -> Any:
+    """The single-case action for `action`, its arguments checked once for the whole batch."""
+    if action == "acknowledge":
+        return lambda case: acknowledge_case(actor=actor, case=case)
+    if action == "assign":
+        if user is None:
+            raise ValidationError({"user": "Choose the officer to assign the cases to."})
+        return lambda case: assign_case(actor=actor, case=case, user=user)
+    if action == "forward":
+        errors = {}
+        if post is None:
+            errors["post"] = "Choose the post to forward the cases to."
+        if not reason.strip():
+            errors["reason"] = "Say why the cases are forwarded."
+        if errors:
+            raise ValidationError(errors)
+        return lambda case: forward_case(actor=actor, case=case, post=post, reason=reason)
+    if outcome not in Case.Outcome.values:
+        raise ValidationError({"outcome": "Choose an outcome."})
+    return lambda case: close_case(actor=actor, case=case, outcome=outcome, note=note)

@@ -71,3 +71,46 @@ class NoteForm(forms.Form):
 class MergeForm(forms.Form):
     into = forms.RegexField(regex=r"^\s*KP-[A-Z]{3}-\d{2}-\d{6}\s*$", label=_("Merge into case"),
                             error_messages={"invalid": _("A reference looks like KP-MRD-26-000123.")})
+
+
+class ReturnReplyForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Why it goes back to the author"))
+
+
+class RtiExtendForm(forms.Form):
+    extra_working_days = forms.IntegerField(min_value=1, max_value=10, initial=10, label=_("Extra working days"))
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Reason (the requester is told)"),
+        help_text=_("For example: a large search, several offices, third parties consulted."),
+    )
+
+
+class RefsField(forms.Field):
+    """The references ticked in the inbox (checkboxes named `refs`); each is checked by the action, not here."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(v).strip()[:30] for v in (value or []) if str(v).strip()]
+
+
+class BulkForm(forms.Form):
+    """One action for the cases ticked in the inbox; each case then goes through its own action."""
+
+    ACTIONS = [("acknowledge", _("Acknowledge")), ("assign", _("Assign to")), ("forward", _("Forward to")), ("close", _("Close"))]
+
+    refs = RefsField(required=False)
+    action = forms.ChoiceField(choices=ACTIONS, label=_("With the ticked cases"))
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Officer"))
+    post = forms.ModelChoiceField(queryset=Post.objects.none(), required=False, label=_("Post"))
+    reason = forms.CharField(required=False, max_length=2000, label=_("Why"))
+    outcome = forms.ChoiceField(choices=[("", "—"), *Case.Outcome.choices], required=False, label=_("Outcome"))
+    note = forms.CharField(required=False, max_length=2000, label=_("Note"))
+
+    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reach = jurisdiction_q(actor) | Q(level=Post.Level.PROVINCE)
+        posts = Post.objects.filter(reach, active=True)
+        self.fields["post"].queryset = posts.order_by("level", "title_en")
+        users = get_user_model().objects.filter(holdings__post__in=posts, holdings__ended_at__isnull=True, is_active=True)
+        self.fields["user"].queryset = users.distinct().order_by("username")

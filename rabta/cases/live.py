@@ -28,14 +28,25 @@ def publish_case_event(*, case_id: int, kind: str) -> None:
     case = Case.objects.filter(pk=case_id).only("pk", "district_id", "sensitive").first()
     if case is None:
         return
-    event = ConsoleEvent.objects.create(case_id=case_id, kind=kind)
-    if settings.REDIS_URL:
-        try:
+    ConsoleEvent.objects.create(case_id=case_id, kind=kind)
+    wake_consoles()
+
+
+_redis: list[Any] = []
+
+
+def wake_consoles() -> None:
+    """Tell the open streams to read the table (Redis pub/sub); embedded streams look on their own."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        if not _redis:
             import redis
 
-            redis.Redis.from_url(settings.REDIS_URL).publish(CHANNEL, str(event.pk))
-        except Exception as exc:  # the table still has the event; streams pick it up on their next wake
-            logger.warning("console wake-up not published: %s", exc.__class__.__name__)
+            _redis.append(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2))
+        _redis[0].publish(CHANNEL, "1")
+    except Exception as exc:  # the table still has the events; streams pick them up on their next wake
+        logger.warning("console wake-up not published: %s", exc.__class__.__name__)
 
 
 def _visible_events(actor: Any, after_id: int) -> list[ConsoleEvent]:

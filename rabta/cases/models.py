@@ -156,3 +156,34 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+
+class ReplyDraft(models.Model):
+    """A public reply held for a supervisor's approval (RABTA_REPLY_APPROVAL).
+
+    Nothing of it reaches the citizen (no message, no public step) until it is approved; approving
+    sends it the way a direct reply is sent, and `message` is then the message that went out.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved and sent")
+        RETURNED = "returned", _("Returned to the author")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reply_drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
+    message = models.ForeignKey("intake.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        # The approval queue reads only pending drafts; this keeps it small however many are decided.
+        indexes = [models.Index(fields=["case"], name="reply_draft_pending_idx", condition=models.Q(state="pending"))]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} draft {self.pk} ({self.state})"

@@ -82,7 +82,29 @@ def _snapshot(district: District | None) -> routing_policy.OrgSnapshot:
     return routing_policy.OrgSnapshot(posts=tuple(refs))
 
 
-def route(*, category: str, urgency: str, sensitive: bool, district: District | None, station: PoliceStation | None, is_rti: bool) -> Routed:
+class RouteCache:
+    """Posts read once for a batch of routing decisions (intake processes deliveries in batches)."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[int | None, routing_policy.OrgSnapshot] = {}
+        self.posts: dict[str, Post] = {}
+
+    def snapshot(self, district: District | None) -> routing_policy.OrgSnapshot:
+        key = district.pk if district is not None else None
+        if key not in self.snapshots:
+            self.snapshots[key] = _snapshot(district)
+        return self.snapshots[key]
+
+    def post(self, code: str) -> Post:
+        if code not in self.posts:
+            self.posts[code] = Post.objects.select_related("district", "region").get(code=code)
+        return self.posts[code]
+
+
+def route(
+    *, category: str, urgency: str, sensitive: bool, district: District | None, station: PoliceStation | None, is_rti: bool,
+    cache: RouteCache | None = None,
+) -> Routed:
     inp = routing_policy.RoutingInput(
         category=category,
         urgency=urgency,
@@ -94,13 +116,13 @@ def route(*, category: str, urgency: str, sensitive: bool, district: District | 
         station_name=station.name_en if station else None,
     )
     try:
-        decision = routing_policy.route(inp, _snapshot(district))
+        decision = routing_policy.route(inp, cache.snapshot(district) if cache is not None else _snapshot(district))
     except routing_policy.NoRoute:
         # Incomplete organisation data must never lose a case: the media cell takes it.
         decision = routing_policy.RoutingDecision(
             "dpr-media-cell", "no rule found a post for this case → DPR Media Cell (rule fallback)", "fallback", "", ()
         )
-    post = Post.objects.select_related("district", "region").get(code=decision.post_code)
+    post = cache.post(decision.post_code) if cache is not None else Post.objects.select_related("district", "region").get(code=decision.post_code)
     return Routed(post, decision.reason, decision.rule_id, decision.ruleset_version, tuple(decision.also_notify), is_rti)
 
 
@@ -126,7 +148,12 @@ _ACTIONS: dict[str, set[str]] = {
     "forward": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO},
     "merge": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR},
     "note": {Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR, Role.RPO, Role.DPO, Role.SHO, Role.WOMENS_DESK, Role.PIO},
+    "approve_reply": {Role.SUPERVISOR, Role.DIRECTOR},
+    # The RTI extension: supervisors, and the public information officer (see may_extend_rti).
+    "extend_rti": {Role.SUPERVISOR, Role.DIRECTOR, Role.PIO},
 }
+# Under RABTA_REPLY_APPROVAL=operators, these roles' public replies wait for a supervisor.
+APPROVAL_ROLES = {Role.OPERATOR, Role.WOMENS_DESK}
 
 
 def require_case_action(actor: Any, case: Any, action: str) -> None:
@@ -142,16 +169,80 @@ def may(actor: Any, action: str) -> bool:
     return actor is not None and actor.is_authenticated and actor.role in _ACTIONS[action]
 
 
+def reply_needs_approval(actor: Any) -> bool:
+    """Whether the actor's public replies wait for a supervisor (settings.RABTA_REPLY_APPROVAL)."""
+    from django.conf import settings
+
+    mode = settings.RABTA_REPLY_APPROVAL
+    return mode == "all" or (mode == "operators" and actor.role in APPROVAL_ROLES)
+
+
+def may_extend_rti(actor: Any) -> bool:
+    """Supervisors and the director; a PIO only while holding a public information officer's post."""
+    from rabta.org.models import PostHolding
+
+    if not may(actor, "extend_rti"):
+        return False
+    if actor.role != Role.PIO:
+        return True
+    return PostHolding.objects.filter(user=actor, ended_at__isnull=True, post__kind=Post.Kind.PIO).exists()
+
+
+def _iso(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def stored_deadlines(case: Any) -> sla.Deadlines:
+    """The case's clocks as the SLA engine's `Deadlines`: the due times the case holds now (an
+    escalation may have moved them), the rest (policy, warnings, the extension) from the stored decision."""
+    stored = case.clocks or {}
+    extension = stored.get("extension")
+
+    def local(moment: datetime | None) -> datetime | None:
+        return _calendar().local(moment) if moment is not None else None  # as the engine stores them: local time
+
+    return sla.Deadlines(
+        opened_at=_calendar().local(case.opened_at),
+        policy_key=str(stored.get("policy", "")),
+        policy_version=str(stored.get("version", "")),
+        ack_due=local(case.ack_due),
+        reply_due=local(case.reply_due),
+        resolve_due=local(case.resolve_due),
+        ack_warn_at=_iso(stored.get("ack_warn_at")),
+        reply_warn_at=_iso(stored.get("reply_warn_at")),
+        resolve_warn_at=_iso(stored.get("resolve_warn_at")),
+        basis=str(stored.get("basis", "")),
+        is_rti=bool(stored.get("rti", (case.routing or {}).get("rti", False))),
+        life_or_liberty=bool(stored.get("life_or_liberty", False)),
+        extension=None
+        if not extension
+        else sla.RtiExtension(
+            reason=str(extension.get("reason", "")),
+            extra_working_days=int(extension.get("extra_working_days", 0)),
+            previous_due=_iso(extension.get("previous_due")) or _calendar().local(case.resolve_due),
+        ),
+    )
+
+
+def extend_rti(case: Any, *, reason: str, extra_working_days: int, now: datetime) -> sla.Deadlines:
+    """The engine's one RTI extension on the working calendar; `sla.ExtensionRefused` says why not."""
+    return sla.extend_rti(stored_deadlines(case), reason=reason, extra_working_days=extra_working_days, calendar=_calendar(), now=now)
+
+
+def rti_extension_max_days() -> int:
+    return sla.load_sla().rti_extension_max_working_days
+
+
 def notify(*, case_id: int, post_code: str, reason: str) -> None:
     from rabta.notify.actions import notify_post
 
     notify_post(case_id=case_id, post_code=post_code, reason=reason)
 
 
-def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> None:
+def notify_users(*, case_id: int, user_ids: list[int], reason: str, subject: str = "", body: str = "") -> None:
     from rabta.notify.actions import notify_users as _notify_users
 
-    _notify_users(case_id=case_id, user_ids=user_ids, reason=reason)
+    _notify_users(case_id=case_id, user_ids=user_ids, reason=reason, subject=subject, body=body)
 
 
 def after_commit_notify(case: Any, decision: Routed) -> None:

@@ -14,17 +14,23 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rabta.accounts.models import Level, Role
-from rabta.cases.models import Case, CaseEvent
+from rabta.cases.models import Case, CaseEvent, ReplyDraft
 from rabta.core.permissions import jurisdiction_q
 from rabta.org.models import Post, PostHolding
 
 SENSITIVE_ROLES = {Role.WOMENS_DESK, Role.SUPERVISOR, Role.DIRECTOR, Role.AUDITOR}
 CONSOLE_ROLES = set(Role) - {Role.ADMIN}
-QUEUES = ("all", "new", "mine", "desk", "breaching", "breached", "sensitive", "closed")
+QUEUES = ("all", "new", "mine", "desk", "breaching", "breached", "approval", "sensitive", "closed")
 
 
 def may_see_sensitive(actor: Any) -> bool:
     return actor.role in SENSITIVE_ROLES
+
+
+def may_approve_replies(actor: Any) -> bool:
+    from rabta.cases.policy import may
+
+    return may(actor, "approve_reply")
 
 
 def visibility_q(actor: Any) -> Q:
@@ -69,6 +75,10 @@ def case_list(*, actor: Any, queue: str = "all", query: str = "", category: str 
         )
     elif queue == "breached":
         qs = qs.filter(open_q).filter(Q(acknowledged_at__isnull=True, ack_due__lte=now) | Q(resolve_due__lte=now))
+    elif queue == "approval":
+        # Cases with a reply awaiting approval (the partial index keeps this to the pending drafts).
+        pending = ReplyDraft.objects.filter(state=ReplyDraft.State.PENDING).values("case_id")
+        qs = qs.filter(pk__in=pending) if may_approve_replies(actor) else qs.none()
     elif queue == "sensitive":
         qs = qs.filter(sensitive=True) if may_see_sensitive(actor) else qs.none()
     elif queue == "closed":
@@ -105,3 +115,15 @@ def public_case(*, ref: str, tracking_code: str) -> Case | None:
     if case is None or not hmac.compare_digest(case.tracking_code, tracking_code.strip().upper()):
         return None
     return case
+
+
+def reply_drafts(*, case: Case, actor: Any) -> QuerySet[ReplyDraft]:
+    """The held replies shown on the case page: those awaiting approval, and the actor's own returned ones."""
+    mine_returned = Q(state=ReplyDraft.State.RETURNED, author_id=actor.pk)
+    shown = case.reply_drafts.filter(Q(state=ReplyDraft.State.PENDING) | mine_returned)
+    return shown.select_related("author", "decided_by").order_by("created_at", "pk")
+
+
+def reply_draft_get(*, actor: Any, ref: str, draft_id: int) -> ReplyDraft:
+    """A draft of a case the actor may see (DoesNotExist otherwise, like any scoped miss)."""
+    return ReplyDraft.objects.select_related("case", "author").get(pk=draft_id, case__ref=ref, case__in=Case.objects.filter(visibility_q(actor)))

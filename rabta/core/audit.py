@@ -135,6 +135,74 @@ def record(
     return event
 
 
+def record_many(entries: list[dict[str, Any]]) -> int:
+    """Append several events, in order, as `record` would one by one (same arguments per entry).
+
+    On PostgreSQL all of them go in one round trip: the append function runs once per entry, in
+    the entries' order, inside the caller's transaction. Returns how many were appended.
+    """
+    if not entries:
+        return 0
+    if connection.vendor != "postgresql":
+        for entry in entries:
+            record(**entry)
+        return len(entries)
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record_many must run inside the transaction of the changes it records")
+    rows: list[tuple[dict[str, Any], str]] = []
+    request_id = current_request_id.get()
+    at = timezone.now()
+    for entry in entries:
+        actor = entry.get("actor")
+        obj = entry.get("obj")
+        object_type, object_id, object_repr = entry.get("object_type", ""), entry.get("object_id", ""), entry.get("object_repr", "")
+        if obj is not None:
+            object_type = object_type or obj._meta.label_lower
+            object_id = object_id or str(obj.pk)
+            object_repr = object_repr or str(obj)[:200]
+        fields: dict[str, Any] = {
+            "at": at,
+            "actor_id": getattr(actor, "pk", None),
+            "actor_label": entry.get("actor_label") or (actor.get_username() if actor is not None else "system"),
+            "action": entry["action"],
+            "object_type": object_type,
+            "object_id": object_id,
+            "object_repr": object_repr[:200],
+            "region_code": entry.get("region_code", ""),
+            "district_code": entry.get("district_code", ""),
+            "before": _jsonable(entry.get("before")),
+            "after": _jsonable(entry.get("after")),
+            "request_id": request_id,
+        }
+        rows.append((fields, body_digest(**fields)))
+
+    def column(name: str) -> list[Any]:
+        return [f[name] for f, _ in rows]
+
+    def json_column(name: str) -> list[str | None]:
+        return [None if f[name] is None else json.dumps(f[name], ensure_ascii=False) for f, _ in rows]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (rabta_audit_append(at, actor_id, actor_label, action, object_type, object_id, object_repr,
+                                       region_code, district_code, before::jsonb, after::jsonb, request_id, digest)).o_seq
+              FROM (SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                                         %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+                           WITH ORDINALITY AS t(at, actor_id, actor_label, action, object_type, object_id, object_repr,
+                                                region_code, district_code, before, after, request_id, digest, ord)
+                     ORDER BY ord) AS ordered
+            """,
+            [
+                column("at"), column("actor_id"), column("actor_label"), column("action"), column("object_type"),
+                column("object_id"), column("object_repr"), column("region_code"), column("district_code"),
+                json_column("before"), json_column("after"), column("request_id"), [d for _, d in rows],
+            ],
+        )
+        appended = cursor.fetchall()
+    return len(appended)
+
+
 def _append_postgresql(fields: dict[str, Any], digest: str) -> AuditEvent:
     """One round trip: the database function locks the head, chains, inserts and moves the head."""
     with connection.cursor() as cursor:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from rabta.intake import parsers
@@ -61,75 +62,165 @@ def store_inbound_event(*, channel: Channel, platform_id: str, headers: dict[str
     return Stored(event, created=True)
 
 
-def _contact(channel: Channel, parsed: parsers.ParsedMessage) -> Contact:
-    contact = Contact.objects.filter(channel=channel, external_id=parsed.sender_id).first()
-    if contact is None:
-        citizen = Citizen.objects.create(display_name=parsed.sender_name[:200])
-        contact = Contact.objects.create(
-            channel=channel,
-            external_id=parsed.sender_id,
-            display_name=parsed.sender_name[:200],
-            phone=parsed.sender_phone[:32],
-            email=parsed.sender_email[:254],
-            citizen=citizen,
+@dataclass
+class _Work:
+    event: InboundEvent
+    parsed: parsers.ParsedMessage
+    contact: Contact | None = None
+    conversation: Conversation | None = None
+
+
+def _contacts(work: list[_Work]) -> None:
+    """Each sender's contact on its channel: found, or created with a citizen of its own."""
+    keys = {(w.event.channel_id, w.parsed.sender_id) for w in work}
+
+    def lookup() -> dict[tuple[int, str], Contact]:
+        where = Q()
+        for channel_id, sender in keys:
+            where |= Q(channel_id=channel_id, external_id=sender)
+        return {(c.channel_id, c.external_id): c for c in Contact.objects.filter(where)}
+
+    found = lookup()
+    missing = sorted(keys - found.keys())
+    if missing:
+        first = {}
+        for w in work:
+            first.setdefault((w.event.channel_id, w.parsed.sender_id), w.parsed)
+        citizens = Citizen.objects.bulk_create([Citizen(display_name=first[k].sender_name[:200]) for k in missing])
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    channel_id=k[0], external_id=k[1], display_name=first[k].sender_name[:200], phone=first[k].sender_phone[:32],
+                    email=first[k].sender_email[:254], citizen=citizen,
+                )
+                for k, citizen in zip(missing, citizens, strict=True)
+            ],
+            ignore_conflicts=True,  # another batch made it first: theirs is the contact
         )
-    return contact
+        found = lookup()
+    for w in work:
+        w.contact = found[(w.event.channel_id, w.parsed.sender_id)]
 
 
-def _conversation(channel: Channel, contact: Contact, parsed: parsers.ParsedMessage, at: datetime) -> Conversation:
-    conversation, _ = Conversation.objects.get_or_create(
-        channel=channel, thread_key=parsed.thread_key or f"contact:{contact.external_id}", defaults={"contact": contact}
+def _conversations(work: list[_Work]) -> None:
+    """Each message's conversation, created if new, locked for this batch and brought up to date."""
+    def key(w: _Work) -> tuple[int, str]:
+        assert w.contact is not None
+        return (w.event.channel_id, w.parsed.thread_key or f"contact:{w.contact.external_id}")
+
+    keys = {key(w): w for w in work}
+    Conversation.objects.bulk_create(
+        [Conversation(channel_id=k[0], thread_key=k[1], contact=w.contact) for k, w in sorted(keys.items())], ignore_conflicts=True
     )
-    conversation.last_message_at = at
-    conversation.save(update_fields=["last_message_at"])
-    return conversation
+    where = Q()
+    for channel_id, thread in keys:
+        where |= Q(channel_id=channel_id, thread_key=thread)
+    # Locked in a fixed order: a second batch with the same conversation waits here, then joins the case.
+    found = {(c.channel_id, c.thread_key): c for c in Conversation.objects.select_for_update().filter(where).order_by("pk")}
+    latest: dict[int, datetime] = {}
+    for w in work:
+        w.conversation = found[key(w)]
+        at = w.parsed.sent_at or w.event.received_at
+        latest[w.conversation.pk] = max(at, latest.get(w.conversation.pk, at))
+    changed = []
+    for conversation in found.values():
+        if conversation.pk in latest and (conversation.last_message_at is None or conversation.last_message_at < latest[conversation.pk]):
+            conversation.last_message_at = latest[conversation.pk]
+            changed.append(conversation)
+    Conversation.objects.bulk_update(changed, ["last_message_at"])
+
+
+def process_inbound_events(*, event_ids: list[int]) -> list[Message]:
+    """Turn stored deliveries into messages and triaged, routed cases, in one transaction. Idempotent.
+
+    Events already processed, or being processed by another worker right now, are skipped; a
+    delivery that cannot be parsed is marked failed with its reason and the rest go on. Any other
+    error rolls the whole batch back (nothing half-written) and the caller retries the events one
+    by one, so one bad event never holds up the others.
+    """
+    from rabta.cases.commands import officer_command
+    from rabta.cases.opening import Incoming, open_or_join_cases, record_openings
+
+    now = timezone.now()
+    with transaction.atomic():
+        events = list(
+            InboundEvent.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("channel")
+            .filter(pk__in=event_ids, state=InboundEvent.State.PENDING)
+            .order_by("pk")
+        )
+        if not events:
+            return []
+        work: list[_Work] = []
+        finished: dict[str, list[int]] = {InboundEvent.State.DONE: [], InboundEvent.State.IGNORED: [], InboundEvent.State.FAILED: []}
+        errors: dict[int, str] = {}
+        for event in events:
+            try:
+                parsed = parsers.parse(event.channel.kind, bytes(event.body), event.headers, config=event.channel.config)
+            except parsers.NotAMessage as exc:
+                finished[InboundEvent.State.IGNORED].append(event.pk)
+                errors[event.pk] = str(exc)[:500]
+                continue
+            except (parsers.MalformedDelivery, ValueError, TypeError, KeyError) as exc:
+                finished[InboundEvent.State.FAILED].append(event.pk)
+                errors[event.pk] = f"{exc.__class__.__name__}: {exc}"[:2000]
+                continue
+            if officer_command(channel_kind=event.channel.kind, sender_phone=parsed.sender_phone, text=parsed.text, event_id=event.pk):
+                finished[InboundEvent.State.DONE].append(event.pk)
+                continue
+            work.append(_Work(event, parsed))
+        messages: list[Message] = []
+        if work:
+            _contacts(work)
+            _conversations(work)
+            openings = open_or_join_cases(
+                [
+                    Incoming(
+                        conversation=w.conversation, contact=w.contact,  # type: ignore[arg-type]
+                        channel_kind=w.event.channel.kind, text=w.parsed.text, hints=w.parsed.hints,
+                    )
+                    for w in work
+                ],
+                now=now,
+            )
+            messages = Message.objects.bulk_create(
+                [
+                    Message(
+                        channel=w.event.channel, conversation=w.conversation, event=w.event, direction=Message.Direction.INBOUND,
+                        platform_id=w.parsed.platform_message_id[:255], text=w.parsed.text, at=w.parsed.sent_at or w.event.received_at,
+                        case=o.case, redacted_text=o.result["redacted_text"], language=o.result["language"],
+                    )
+                    for w, o in zip(work, openings, strict=True)
+                ]
+            )
+            Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        message=message, file=str(item["path"]), original_name=str(item.get("original_name", ""))[:255],
+                        content_type=str(item["content_type"]), size=int(item["size"]), sha256=str(item["sha256"]),
+                        exif_stripped=bool(item.get("exif_stripped")),
+                    )
+                    for w, message in zip(work, messages, strict=True)
+                    for item in w.parsed.hints.get("attachments", [])
+                ]
+            )
+            record_openings(openings, messages)
+            finished[InboundEvent.State.DONE].extend(w.event.pk for w in work)
+        for state, ids in finished.items():
+            if not ids:
+                continue
+            if state == InboundEvent.State.DONE:
+                InboundEvent.objects.filter(pk__in=ids).update(state=state, processed_at=now, last_error="", attempts=F("attempts") + 1)
+            else:
+                for pk in ids:
+                    InboundEvent.objects.filter(pk=pk).update(state=state, processed_at=now, last_error=errors[pk], attempts=F("attempts") + 1)
+    return messages
 
 
 def process_inbound_event(*, event_id: int) -> Message | None:
-    """Turn a stored delivery into a message and a triaged, routed case. Safe to call twice."""
-    from rabta.cases.actions import open_or_join_case
-
-    with transaction.atomic():
-        event = InboundEvent.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=event_id).first()
-        if event is None or event.state != InboundEvent.State.PENDING:
-            return None
-        event.attempts += 1
-        try:
-            parsed = parsers.parse(event.channel.kind, bytes(event.body), event.headers)
-        except parsers.NotAMessage as exc:
-            event.state = InboundEvent.State.IGNORED
-            event.last_error = str(exc)[:500]
-            event.processed_at = timezone.now()
-            event.save(update_fields=["state", "attempts", "last_error", "processed_at"])
-            return None
-        at = parsed.sent_at or event.received_at
-        contact = _contact(event.channel, parsed)
-        conversation = _conversation(event.channel, contact, parsed, at)
-        message = Message.objects.create(
-            channel=event.channel,
-            conversation=conversation,
-            event=event,
-            direction=Message.Direction.INBOUND,
-            platform_id=parsed.platform_message_id[:255],
-            text=parsed.text,
-            at=at,
-        )
-        for item in parsed.hints.get("attachments", []):
-            Attachment.objects.create(
-                message=message,
-                file=str(item["path"]),
-                original_name=str(item.get("original_name", ""))[:255],
-                content_type=str(item["content_type"]),
-                size=int(item["size"]),
-                sha256=str(item["sha256"]),
-                exif_stripped=bool(item.get("exif_stripped")),
-            )
-        open_or_join_case(message=message, hints=parsed.hints)
-        event.state = InboundEvent.State.DONE
-        event.processed_at = timezone.now()
-        event.last_error = ""
-        event.save(update_fields=["state", "attempts", "last_error", "processed_at"])
-    return message
+    """One stored delivery (the portal, the demo, a retry of a failed batch). Safe to call twice."""
+    messages = process_inbound_events(event_ids=[event_id])
+    return messages[0] if messages else None
 
 
 def record_processing_failure(*, event_id: int, error: str) -> None:
@@ -150,3 +241,131 @@ def pending_event_ids(*, older_than: datetime) -> Iterator[int]:
     return qs.values_list("pk", flat=True).iterator(chunk_size=2000)
 
 
+
+
+# Channels and contacts: configured by an administrator (the CLI), linked by the media cell. ---------
+
+
+@dataclass(frozen=True)
+class Configured:
+    channel: Channel
+    created: bool
+    changed: list[str]
+
+
+_CREDENTIALS = ("secret", "verify_token", "token")
+
+
+@transaction.atomic
+def configure_channel(
+    *, kind: str, slug: str, name: str | None = None, secret: str | None = None, verify_token: str | None = None,
+    token: str | None = None, account: str | None = None, api_base: str | None = None, config: dict[str, Any] | None = None,
+    active: bool | None = None, actor: Any = None, actor_label: str = "",
+) -> Configured:
+    """Create the channel KIND/SLUG or update it with what is given (None leaves a setting as it is).
+
+    ValidationError says what is wrong and how to fix it. The audit entry names the settings that
+    changed and, for credentials, only whether they are set: never their values.
+    """
+    from django.core.exceptions import ValidationError
+
+    from rabta.core import audit
+
+    if kind not in Channel.Kind.values:
+        raise ValidationError(f"unknown channel kind {kind!r}; use one of: {', '.join(Channel.Kind.values)}")
+    channel = Channel.objects.select_for_update().filter(kind=kind, slug=slug).first()
+    created = channel is None
+    if channel is None:
+        channel = Channel(kind=kind, slug=slug)
+    given = {
+        "name": name, "secret": secret, "verify_token": verify_token, "token": token, "account": account, "api_base": api_base,
+        "config": config, "active": active,
+    }
+    changed = [field for field, value in given.items() if value is not None and getattr(channel, field) != value]
+    for field in changed:
+        setattr(channel, field, given[field])
+    try:
+        channel.full_clean()
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
+        raise ValidationError(problems) from exc
+    if created or changed:
+        channel.save()
+        shown = {f: ("set" if getattr(channel, f) else "cleared") if f in _CREDENTIALS else getattr(channel, f) for f in changed}
+        audit.record(
+            actor=actor, actor_label=actor_label, action="channel.created" if created else "channel.updated", obj=channel, after=shown,
+        )
+    return Configured(channel, created, changed)
+
+
+def _contact_audit(contact: Contact, *, actor: Any, action: str, before: int, after: int) -> None:
+    """Filed under the district of the contact's latest case, so the auditors there see it; no personal data."""
+    from rabta.cases.models import Case
+    from rabta.core import audit
+
+    latest = Case.objects.filter(contact=contact).select_related("region", "district").order_by("-opened_at").first()
+    codes = latest.audit_codes() if latest is not None else {}
+    audit.record(
+        actor=actor, action=action, obj=contact, object_repr=f"contact #{contact.pk} ({contact.channel.kind})",
+        before={"citizen": before}, after={"citizen": after},
+        region_code=codes.get("region_code", ""), district_code=codes.get("district_code", ""),
+    )
+
+
+def _require_linker(actor: Any, contact: Contact) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from rabta.intake import selectors
+
+    try:
+        selectors.contact_get(actor=actor, pk=contact.pk)
+    except Contact.DoesNotExist as exc:
+        raise PermissionDenied("This contact is outside your jurisdiction or compartment.") from exc
+
+
+@transaction.atomic
+def link_contact(*, actor: Any, contact: Contact, citizen: Citizen) -> Contact:
+    """Move a contact to another citizen (the same person on another channel); `unlink_contact` undoes it.
+
+    The contact's cases go with it. Both the contact and the citizen must be in the actor's sight.
+    """
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from rabta.intake import selectors
+
+    _require_linker(actor, contact)
+    try:
+        selectors.citizen_get(actor=actor, pk=citizen.pk)
+    except Citizen.DoesNotExist as exc:
+        raise PermissionDenied("That citizen is outside your jurisdiction or compartment.") from exc
+    contact = Contact.objects.select_for_update().select_related("channel").get(pk=contact.pk)
+    if contact.citizen_id == citizen.pk:
+        raise ValidationError("This identity already belongs to that citizen.")
+    before = contact.citizen_id
+    contact.previous_citizen_id, contact.citizen = before, citizen
+    contact.linked_by, contact.linked_at = actor, timezone.now()
+    contact.save(update_fields=["citizen", "previous_citizen", "linked_by", "linked_at"])
+    _contact_audit(contact, actor=actor, action="contact.linked", before=before, after=citizen.pk)
+    return contact
+
+
+@transaction.atomic
+def unlink_contact(*, actor: Any, contact: Contact, restore: bool = True) -> Contact:
+    """Undo a link: back to the citizen the contact had before (`restore`), or a new citizen of its own."""
+    from django.core.exceptions import ValidationError
+
+    _require_linker(actor, contact)
+    contact = Contact.objects.select_for_update().select_related("channel").get(pk=contact.pk)
+    before = contact.citizen_id
+    if restore and contact.previous_citizen_id is not None and contact.previous_citizen_id != before:
+        contact.citizen_id = contact.previous_citizen_id
+    elif Contact.objects.filter(citizen_id=before).exclude(pk=contact.pk).exists():
+        contact.citizen = Citizen.objects.create(display_name=contact.display_name[:200])
+    elif restore:
+        raise ValidationError("This identity has no earlier citizen to go back to.")
+    else:
+        raise ValidationError("This identity is already the citizen's only one: there is nothing to separate.")
+    contact.previous_citizen, contact.linked_by, contact.linked_at = None, actor, timezone.now()
+    contact.save(update_fields=["citizen", "previous_citizen", "linked_by", "linked_at"])
+    _contact_audit(contact, actor=actor, action="contact.unlinked", before=before, after=contact.citizen_id)
+    return contact

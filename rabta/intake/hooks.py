@@ -1,4 +1,4 @@
-"""Webhook receivers: verify the signature over the raw bytes, store durably, answer fast.
+"""Webhook endpoint through Django (every database; the fast path on PostgreSQL is fasthooks.py).
 
 Answers (CONTRACTS.md): 200 once the delivery is stored (before any processing); 403 for a bad
 or missing signature; 400 with {"error": ...} for a malformed delivery; 503 when storage is
@@ -8,89 +8,64 @@ and stores nothing new.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from rabta.intake import actions
+from rabta.intake import actions, receivers
 from rabta.intake.models import Channel
+from rabta.intake.receivers import Answer, Headers, HookRequest
 
-SIGNATURE_HEADER = "X-Rabta-Signature"
-_KEPT_HEADERS = ("Content-Type", "User-Agent", SIGNATURE_HEADER, "X-Request-ID")
-
-
-class BadSignature(Exception):
-    pass
+# Kept for callers that import them from here.
+SIGNATURE_HEADER = receivers.SIGNATURE_HEADER
 
 
-class Malformed(Exception):
-    pass
+def public_url(path: str, query_string: str) -> str:
+    """The URL as the platform called it: RABTA_PUBLIC_URL is what they see (Twilio signs it)."""
+    base = settings.RABTA_PUBLIC_URL.rstrip("/")
+    return f"{base}{path}?{query_string}" if query_string else f"{base}{path}"
 
 
-@dataclass(frozen=True)
-class Delivery:
-    platform_id: str
+def hook_request(request: HttpRequest) -> HookRequest:
+    return HookRequest(
+        method=request.method or "GET",
+        url=public_url(request.path, request.META.get("QUERY_STRING", "")),
+        headers=Headers(dict(request.headers)),
+        query={key: request.GET.getlist(key) for key in request.GET},
+        body=request.body,
+    )
 
 
-def _hmac_sha256_hex(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _web_form(channel: Channel, request: HttpRequest, body: bytes) -> list[Delivery]:
-    """Rabta's own JSON intake (the portal's API, partner apps): HMAC-SHA256 of the raw body."""
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    if not channel.secret or not hmac.compare_digest(given, _hmac_sha256_hex(channel.secret, body)):
-        raise BadSignature
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Malformed(f"body is not JSON: {exc.__class__.__name__}") from exc
-    if not isinstance(data, dict):
-        raise Malformed("body must be a JSON object")
-    submission = data.get("submission_id")
-    if not isinstance(submission, str) or not submission.strip():
-        raise Malformed("submission_id is required")
-    if not isinstance(data.get("text"), str) or not data["text"].strip():
-        raise Malformed("text is required")
-    return [Delivery(platform_id=submission.strip())]
-
-
-RECEIVERS: dict[str, Callable[[Channel, HttpRequest, bytes], list[Delivery]]] = {
-    Channel.Kind.WEB_FORM: _web_form,
-}
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+def _json(answer: Answer) -> JsonResponse:
+    return JsonResponse(answer.payload, status=answer.status)
 
 
 @csrf_exempt
 def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
-    if request.method != "POST":
-        return _error(405, "POST deliveries here")
-    receiver = RECEIVERS.get(kind)
-    if receiver is None:
-        return _error(404, f"no receiver for channel kind {kind!r}")
-    body = request.body
+    if request.method not in ("GET", "POST"):
+        return _json(receivers.error(405, "POST deliveries here"))
+    try:
+        hook = hook_request(request)
+    except Exception:  # an unreadable body (client went away, too large): nothing to store
+        return _json(receivers.error(400, "unreadable request body"))
     try:
         channel = Channel.objects.filter(kind=kind, slug=slug, active=True).first()
-        if channel is None:
-            return _error(404, "no such channel")
-        try:
-            deliveries = receiver(channel, request, body)
-        except BadSignature:
-            return _error(403, "bad or missing signature")
-        except Malformed as exc:
-            return _error(400, str(exc))
-        headers = {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers}
-        headers.pop(SIGNATURE_HEADER, None)
-        stored = [actions.store_inbound_event(channel=channel, platform_id=d.platform_id, headers=headers, body=body) for d in deliveries]
+        if request.method == "GET":
+            handshake = receivers.HANDSHAKES.get(kind)
+            if handshake is None or channel is None:
+                return _json(receivers.error(405 if channel is not None else 404, "POST deliveries here"))
+            status, content_type, body = handshake(channel, hook)
+            return HttpResponse(body, status=status, content_type=content_type)
+        checked = receivers.check(channel, kind, hook)
+        if isinstance(checked, Answer):
+            return _json(checked)
+        assert channel is not None
+        kept = hook.headers.kept()
+        stored = [
+            actions.store_inbound_event(channel=channel, platform_id=d.platform_id, headers=kept, body=d.body if d.body is not None else hook.body)
+            for d in checked
+        ]
     except (OperationalError, InterfaceError, DatabaseError):
-        return _error(503, "storage unavailable, retry later")
-    return JsonResponse({"stored": sum(s.created for s in stored), "duplicates": sum(not s.created for s in stored)})
+        return _json(receivers.error(503, "storage unavailable, retry later"))
+    return _json(receivers.stored_answer([s.created for s in stored]))

@@ -7,6 +7,7 @@ own id per channel, and processed by an idempotent task that takes the event's i
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,8 @@ class Channel(models.Model):
     token = models.TextField(blank=True)
     account = models.CharField(max_length=120, blank=True)
     api_base = models.URLField(blank=True)
+    # Kind-specific settings; for `sms` the aggregator's field mapping (see rabta/intake/sms.py).
+    config = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -41,6 +44,16 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.kind}/{self.slug}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == self.Kind.SMS:
+            from rabta.intake import sms
+
+            try:
+                sms.sms_config(self.config)
+            except sms.SmsConfigError as exc:
+                raise ValidationError({"config": str(exc)}) from exc
 
 
 class InboundEvent(models.Model):
@@ -83,7 +96,11 @@ class Citizen(models.Model):
 
 
 class Contact(models.Model):
-    """A citizen's identity on one channel (a phone number, a page-scoped id, an e-mail address)."""
+    """A citizen's identity on one channel (a phone number, a page-scoped id, an e-mail address).
+
+    An operator may link a contact to another citizen (the same person writing on another
+    channel); `previous_citizen` keeps whom it belonged to before, so the link can be undone.
+    """
 
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="contacts")
     external_id = models.CharField(max_length=255)
@@ -91,10 +108,14 @@ class Contact(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="contacts")
+    previous_citizen = models.ForeignKey(Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="intake_contact_external_uniq")]
+        indexes = [models.Index(fields=["phone"], name="intake_contact_phone_idx", condition=~models.Q(phone=""))]
 
     def __str__(self) -> str:
         return self.display_name or self.external_id

@@ -19,11 +19,30 @@ def process_inbound_event_task(self, event_id: int) -> None:  # type: ignore[no-
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
 
 
+@shared_task(bind=True, acks_late=True, max_retries=8, name="intake.process_inbound_batch")
+def process_inbound_batch_task(self, event_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """A batch of deliveries stored together (the fast webhook path, the sweeper)."""
+    try:
+        actions.process_inbound_events(event_ids=event_ids)
+    except Exception:  # the batch rolled back: take the events one by one, so one bad event holds up no other
+        for event_id in event_ids:
+            process_inbound_event_task.delay(event_id)
+
+
+SWEEP_BATCH = 200
+
+
 @shared_task(name="intake.sweep_pending_events")
 def sweep_pending_events(older_than_seconds: int = 60) -> int:
-    """Re-queue events left pending (broker down, worker killed). Processing is idempotent."""
+    """Re-queue events left pending (broker down, worker killed), in batches. Processing is idempotent."""
     queued = 0
+    batch: list[int] = []
     for event_id in actions.pending_event_ids(older_than=timezone.now() - timedelta(seconds=older_than_seconds)):
-        process_inbound_event_task.delay(event_id)
-        queued += 1
+        batch.append(event_id)
+        if len(batch) == SWEEP_BATCH:
+            process_inbound_batch_task.delay(batch)
+            queued, batch = queued + len(batch), []
+    if batch:
+        process_inbound_batch_task.delay(batch)
+        queued += len(batch)
     return queued

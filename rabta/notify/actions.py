@@ -27,9 +27,38 @@ def _create_once(**fields: Any) -> int | None:
     """One outbox row per dedupe key: a retried step finds its row already queued and adds none."""
     try:
         with transaction.atomic():
-            return OutboxMessage.objects.create(next_attempt_at=timezone.now(), **fields).pk
+            fields.setdefault("next_attempt_at", timezone.now())
+            return OutboxMessage.objects.create(**fields).pk
     except IntegrityError:
         return None
+
+
+def _case_text(case: Any, post_code: str) -> tuple[str, str, str]:
+    """Link, subject and body of a routing notification: no personal data, the reference only."""
+    link = f"{settings.RABTA_PUBLIC_URL}/m/cases/{case.ref}/"
+    subject = f"[Rabta] {case.ref} {case.urgency.upper()} {case.category.replace('_', ' ')}"
+    body = f"{case.ref}: {case.urgency} {case.category.replace('_', ' ')} for {post_code}. Open: {link} Reply ACK {case.ref} to acknowledge."
+    return link, subject, body
+
+
+def _rows_for(case: Any, post_code: str, users: list[Any], reason: str, now: Any) -> list[OutboxMessage]:
+    """One row per holder and medium: in the console (delivered by being written), e-mail, SMS."""
+    link, subject, body = _case_text(case, post_code)
+    rows = []
+    for user in users:
+        targets = [(OutboxMessage.Medium.IN_APP, "")]
+        if user.email:
+            targets.append((OutboxMessage.Medium.EMAIL, user.email))
+        if user.phone:
+            targets.append((OutboxMessage.Medium.SMS, user.phone))
+        for medium, address in targets:
+            in_app = medium == OutboxMessage.Medium.IN_APP
+            rows.append(OutboxMessage(
+                dedupe_key=f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}", medium=medium, user=user, to_address=address,
+                subject=subject, body=body, link=link, case=case, next_attempt_at=now,
+                state=OutboxMessage.State.SENT if in_app else OutboxMessage.State.PENDING, sent_at=now if in_app else None,
+            ))
+    return rows
 
 
 def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
@@ -38,33 +67,58 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
     from rabta.org.models import PostHolding
 
     case = Case.objects.select_related("district").get(pk=case_id)
-    holders = PostHolding.objects.filter(post__code=post_code, ended_at__isnull=True).select_related("user", "post")
-    link = f"{settings.RABTA_PUBLIC_URL}/m/cases/{case.ref}/"
-    # The notification carries no personal data: the reference, category and urgency only.
-    subject = f"[Rabta] {case.ref} {case.urgency.upper()} {case.category.replace('_', ' ')}"
-    body = f"{case.ref}: {case.urgency} {case.category.replace('_', ' ')} for {post_code}. Open: {link} Reply ACK {case.ref} to acknowledge."
+    users = [h.user for h in PostHolding.objects.filter(post__code=post_code, ended_at__isnull=True).select_related("user")]
     created: list[int] = []
+    to_deliver: list[int] = []
     with transaction.atomic():
-        for holding in holders:
-            user = holding.user
-            targets = [(OutboxMessage.Medium.IN_APP, "")]
-            if user.email:
-                targets.append((OutboxMessage.Medium.EMAIL, user.email))
-            if user.phone:
-                targets.append((OutboxMessage.Medium.SMS, user.phone))
-            for medium, address in targets:
-                pk = _create_once(
-                    dedupe_key=f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}", medium=medium, user=user, to_address=address,
-                    subject=subject, body=body, link=link, case=case,
-                )
-                if pk is not None:
-                    created.append(pk)
-        transaction.on_commit(lambda: _queue(created))
+        for row in _rows_for(case, post_code, users, reason, timezone.now()):
+            fields = {f.attname: getattr(row, f.attname) for f in OutboxMessage._meta.concrete_fields if not f.primary_key}
+            fields.pop("created_at", None)
+            pk = _create_once(**fields)
+            if pk is not None:
+                created.append(pk)
+                if row.state == OutboxMessage.State.PENDING:
+                    to_deliver.append(pk)
+        transaction.on_commit(lambda: _queue(to_deliver))
     return created
 
 
-def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> list[int]:
-    """An in-console notification for named users (e.g. @mentions in a note)."""
+def routing_notifications(notices: list[tuple[Any, str]], *, reason: str) -> list[int]:
+    """Outbox rows for many (case, post code) pairs in one statement, in the caller's transaction.
+
+    Returns the ids of the cases that got a row to deliver (e-mail or SMS); a retried batch finds
+    its rows already there (dedupe keys) and adds none.
+    """
+    from rabta.org.models import PostHolding
+
+    if not notices:
+        return []
+    holders: dict[str, list[Any]] = {}
+    for holding in PostHolding.objects.filter(post__code__in={code for _, code in notices}, ended_at__isnull=True).select_related("user", "post"):
+        holders.setdefault(holding.post.code, []).append(holding.user)
+    now = timezone.now()
+    rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)]
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return sorted({row.case.pk for row in rows if row.state == OutboxMessage.State.PENDING})
+
+
+def queue_case_notifications(case_ids: list[int]) -> None:
+    """After commit: one task delivers what the batch queued for these cases."""
+    from rabta.intake.actions import enqueue
+    from rabta.notify.tasks import deliver_for_cases_task
+
+    enqueue(deliver_for_cases_task, case_ids)
+
+
+def pending_ids_for_cases(case_ids: list[int]) -> list[int]:
+    return list(
+        OutboxMessage.objects.filter(case_id__in=case_ids, state=OutboxMessage.State.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def notify_users(*, case_id: int, user_ids: list[int], reason: str, subject: str = "", body: str = "") -> list[int]:
+    """An in-console notification for named users (by default an @mention in a note)."""
     from rabta.cases.models import Case
 
     case = Case.objects.get(pk=case_id)
@@ -73,7 +127,7 @@ def notify_users(*, case_id: int, user_ids: list[int], reason: str) -> list[int]
         for user_id in user_ids:
             pk = _create_once(
                 dedupe_key=f"{reason}:{case.pk}:{user_id}", medium=OutboxMessage.Medium.IN_APP, user_id=user_id,
-                subject=f"[Rabta] {case.ref}: you were mentioned", body=f"You were mentioned on {case.ref}.",
+                subject=subject or f"[Rabta] {case.ref}: you were mentioned", body=body or f"You were mentioned on {case.ref}.",
                 link=f"/cases/{case.ref}/", case=case,
             )
             if pk is not None:
@@ -135,3 +189,12 @@ def due_ids() -> Iterator[int]:
 
 def unread_for(user: Any) -> int:
     return OutboxMessage.objects.filter(user=user, medium=OutboxMessage.Medium.IN_APP, read_at__isnull=True).count()
+
+
+def queue_sms(*, dedupe_key: str, to: str, body: str, user: Any = None, case: Any = None) -> int | None:
+    """One SMS in the outbox, in the caller's transaction, delivered after commit (an answer to an
+    officer's SMS command, say). None when a row with this dedupe key is already queued."""
+    pk = _create_once(dedupe_key=dedupe_key[:200], medium=OutboxMessage.Medium.SMS, user=user, to_address=to[:254], body=body, case=case)
+    if pk is not None:
+        transaction.on_commit(lambda: _queue([pk]))
+    return pk

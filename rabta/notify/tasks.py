@@ -10,6 +10,13 @@ def deliver_task(outbox_id: int) -> None:
     actions.deliver(outbox_id=outbox_id)
 
 
+@shared_task(acks_late=True, name="notify.deliver_for_cases")
+def deliver_for_cases_task(case_ids: list[int]) -> None:
+    """Deliver the notifications a batch of intake queued (each row once; failures back off)."""
+    for pk in actions.pending_ids_for_cases(case_ids):
+        actions.deliver(outbox_id=pk)
+
+
 @shared_task(name="notify.sweep_outbox")
 def sweep_outbox() -> int:
     """Send what is due: first attempts that were never queued and retries whose backoff ended."""

@@ -58,20 +58,57 @@ ALLOWED_URGENCY: dict[str, tuple[str, ...]] = {
     "other": ("low",),
 }
 # Categories in which someone comes to harm: a child named in them is a child victim.
-_HARM = frozenset({"emergency", "crime_report", "police_complaint", "gbv_harassment", "missing_person",
-                   "cybercrime", "rumor"})
+_HARM = frozenset({"emergency", "crime_report", "police_complaint", "gbv_harassment", "missing_person", "cybercrime", "rumor"})
 # Signals that say someone came to harm: a child named beside one of them is a child victim.
-_HARM_SIGNALS = ("kidnap", "missing", "missing-weak", "assault-past", "assault-event", "violence-now", "harassment",
-                 "sexual-violence", "child-abuse", "murder", "abduction-now")
+_HARM_SIGNALS = (
+    "kidnap",
+    "missing",
+    "missing-weak",
+    "assault-past",
+    "assault-event",
+    "violence-now",
+    "harassment",
+    "sexual-violence",
+    "child-abuse",
+    "murder",
+    "abduction-now",
+)
 _HARM_SIGNAL_SET = frozenset(_HARM_SIGNALS)
 # Critical signals that describe a cry for help rather than an event: critical only with support.
 _SUPPORTING_ONLY = frozenset({"help-now"})
 
 # An age under 18: "6 saal", "۶ سالہ", "9 years old", "عمر ۴", "aged around 10", "5 کلن". The
 # patterns run on the matching key, so their Arabic-script words are folded the same way.
-_YEAR_WORDS = "|".join(sorted({matching_key(w) for w in (
-    "saal", "sal", "sala", "saala", "year", "years", "yr", "yrs", "سال", "سالہ", "سالا", "کلن", "کلنه", "کلنی",
-    "کلونو", "کلنۍ", "کاله", "کالہ", "کلونه")}, key=len, reverse=True))
+_YEAR_WORDS = "|".join(
+    sorted(
+        {
+            matching_key(w)
+            for w in (
+                "saal",
+                "sal",
+                "sala",
+                "saala",
+                "year",
+                "years",
+                "yr",
+                "yrs",
+                "سال",
+                "سالہ",
+                "سالا",
+                "کلن",
+                "کلنه",
+                "کلنی",
+                "کلونو",
+                "کلنۍ",
+                "کاله",
+                "کالہ",
+                "کلونه",
+            )
+        },
+        key=len,
+        reverse=True,
+    )
+)
 _AGE = re.compile(
     rf"(?:\b(?:umar|umr|age|aged|{matching_key('عمر')})\s+(?:\w+\s+)?(\d{{1,2}})\b)|"
     rf"(?:\b(\d{{1,2}})\s*(?:{_YEAR_WORDS})\b)"
@@ -83,20 +120,99 @@ _CHILD_AGE = re.compile(
     r"\b(?:son|daughter|child|kid|boy|girl|beta|beti|bacha|bachi|baccha|bachay|larka|larki|"
     r"بیٹا|بیٹی|بچہ|بچی|بچے|زوی|لور|ماشوم|ہلک|جینی)\s+(?:\w+\s+)?(\d{1,2})\b"
 )
-# Only a key with one of these can state an age: the age rules run only then.
-_AGE_HINT = re.compile(r"saal|sal\b|year|yr|umar|umr|age|سال|کلن|کال|عمر|\bson \d|daughter \d|\d")
+# Only a key with a digit or one of these words can state an age: the age rules run only then.
+_AGE_HINT_WORDS = ("saal", "year", "yr", "umar", "umr", "age", "سال", "کلن", "کال", "عمر")
+_DIGIT = re.compile(r"\d")
+_SAL = re.compile(r"sal\b")
+
+
+def _age_hint(key: str) -> bool:
+    """Whether a key may state an age (substring tests: much cheaper than one alternation regex)."""
+    return _DIGIT.search(key) is not None or any(w in key for w in _AGE_HINT_WORDS) or ("sal" in key and _SAL.search(key) is not None)
+
+
 _NUMBER_WORDS = {
-    "ek": 1, "do": 2, "teen": 3, "char": 4, "chaar": 4, "panch": 5, "paanch": 5, "chay": 6, "chhe": 6, "saat": 7,
-    "aath": 8, "nau": 9, "das": 10, "gyarah": 11, "barah": 12, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "ایک": 1, "دو": 2, "تین": 3, "چار": 4, "پانچ": 5, "چھ": 6, "سات": 7, "آٹھ": 8, "اٹھ": 8, "نو": 9,
-    "دس": 10, "گیارہ": 11, "بارہ": 12, "یو": 1, "دوه": 2, "درې": 3, "دری": 3, "څلور": 4, "سلور": 4, "پنځه": 5,
-    "پنزه": 5, "شپږ": 6, "شپژ": 6, "اووه": 7, "اته": 8, "نهه": 9, "لس": 10,
+    "ek": 1,
+    "do": 2,
+    "teen": 3,
+    "char": 4,
+    "chaar": 4,
+    "panch": 5,
+    "paanch": 5,
+    "chay": 6,
+    "chhe": 6,
+    "saat": 7,
+    "aath": 8,
+    "nau": 9,
+    "das": 10,
+    "gyarah": 11,
+    "barah": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "ایک": 1,
+    "دو": 2,
+    "تین": 3,
+    "چار": 4,
+    "پانچ": 5,
+    "چھ": 6,
+    "سات": 7,
+    "آٹھ": 8,
+    "اٹھ": 8,
+    "نو": 9,
+    "دس": 10,
+    "گیارہ": 11,
+    "بارہ": 12,
+    "یو": 1,
+    "دوه": 2,
+    "درې": 3,
+    "دری": 3,
+    "څلور": 4,
+    "سلور": 4,
+    "پنځه": 5,
+    "پنزه": 5,
+    "شپږ": 6,
+    "شپژ": 6,
+    "اووه": 7,
+    "اته": 8,
+    "نهه": 9,
+    "لس": 10,
 }
-_NUMBER_WORDS.update({"تیرہ": 13, "چودہ": 14, "پندرہ": 15, "سولہ": 16, "سترہ": 17, "یوولس": 11, "دولس": 12,
-                      "دیارلس": 13, "څوارلس": 14, "پنځلس": 15, "شپاړس": 16, "اوولس": 17, "terah": 13,
-                      "chauda": 14, "pandrah": 15, "sola": 16, "satrah": 17, "thirteen": 13, "fourteen": 14,
-                      "fifteen": 15, "sixteen": 16, "seventeen": 17})
+_NUMBER_WORDS.update(
+    {
+        "تیرہ": 13,
+        "چودہ": 14,
+        "پندرہ": 15,
+        "سولہ": 16,
+        "سترہ": 17,
+        "یوولس": 11,
+        "دولس": 12,
+        "دیارلس": 13,
+        "څوارلس": 14,
+        "پنځلس": 15,
+        "شپاړس": 16,
+        "اوولس": 17,
+        "terah": 13,
+        "chauda": 14,
+        "pandrah": 15,
+        "sola": 16,
+        "satrah": 17,
+        "thirteen": 13,
+        "fourteen": 14,
+        "fifteen": 15,
+        "sixteen": 16,
+        "seventeen": 17,
+    }
+)
 _NUMBER_KEYS = {matching_key(word): value for word, value in _NUMBER_WORDS.items()}
 _WORD_AGE = re.compile(rf"\b(\w+)\s+(?:{_YEAR_WORDS})\b")
 
@@ -200,8 +316,7 @@ class Lexicon:
             cancelling = [h for h in hits if h.signal.cancels]
             if cancelling:
                 # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
-                hits = [h for h in hits if not any(
-                    h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
+                hits = [h for h in hits if not any(h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
         return hits
 
 
@@ -244,9 +359,11 @@ class Classifier:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        self._has_requires = any(s.requires for s in lexicon.signals)
 
-    def decide(self, key: str, category_probs: Any, urgency_probs: Any, sensitive_prob: float,
-               *, explain: bool = False, hits: list[SignalHit] | None = None) -> Classification:
+    def decide(
+        self, key: str, category_probs: Any, urgency_probs: Any, sensitive_prob: float, *, explain: bool = False, hits: list[SignalHit] | None = None
+    ) -> Classification:
         """Combine the lexicon hits on ``key`` with the model's probabilities for one message."""
         if hits is None:
             hits = self.lexicon.match(key)
@@ -255,9 +372,11 @@ class Classifier:
         for hit in hits:
             by_signal.setdefault(hit.signal.tag, []).append(hit)
         # A signal that needs another (police misconduct words need a police actor) counts only with it.
-        for tag in [t for t, found in by_signal.items()
-                    if found[0].signal.requires and not any(r in by_signal for r in found[0].signal.requires)]:
-            del by_signal[tag]
+        if self._has_requires:
+            for tag in [
+                t for t, found in by_signal.items() if found[0].signal.requires and not any(r in by_signal for r in found[0].signal.requires)
+            ]:
+                del by_signal[tag]
         signals = {tag: found[0].signal for tag, found in by_signal.items()}
 
         # Sparse lexicon scores: only categories some signal speaks for.
@@ -273,48 +392,47 @@ class Classifier:
                     lex_ordinary[signal.category] = lex_ordinary.get(signal.category, 0.0) + value
 
         probabilities = category_probs if isinstance(category_probs, list) else [float(p) for p in category_probs]
-        model_cat = dict(zip(CATEGORIES, probabilities, strict=True))
         # score = log(p + 1e-4) + LEXICON_WEIGHT * lexicon, kept as exp(score): the argmax and the
         # softmax are the same, and only the categories with lexicon weight need an exp().
         scores = _category_scores(probabilities, lex, empty=not key)
         total = sum(scores)
-        category = CATEGORIES[max(range(len(scores)), key=scores.__getitem__)]
-        top_model = CATEGORIES[max(range(len(probabilities)), key=probabilities.__getitem__)]
-        reasons.append(f"model: {top_model} {model_cat[top_model]:.2f}")
+        category = CATEGORIES[scores.index(max(scores))]  # the first best, as max(range, key) gives
+        top_probability = max(probabilities)
+        reasons.append(f"model: {CATEGORIES[probabilities.index(top_probability)]} {top_probability:.2f}")
         for tag, found in by_signal.items():
             signal = signals[tag]
             if signal.category:
-                phrases = ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
+                phrases = f"'{found[0].phrase}'" if len(found) == 1 else ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
                 reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical == "always" else ""))
 
         # Cybercrime aimed at a woman (her pictures, harassment) is gender-based harassment (PRODUCT.md).
         # Misuse of someone's private pictures counts as aimed at a woman unless the sender says he is a man.
         female = "woman-victim" in signals or "female-self" in signals or "spouse" in signals
         if category == "cybercrime" and (
-            ("blackmail-images" in signals and "male-self" not in signals)
-            or (female and ("harassment" in signals or "sexual-violence" in signals))
+            ("blackmail-images" in signals and "male-self" not in signals) or (female and ("harassment" in signals or "sexual-violence" in signals))
         ):
             reasons.append("cybercrime aimed at a woman -> gbv_harassment")
             category = "gbv_harassment"
 
         # Critical: danger to life now is never outvoted.
-        with_now = [t for t, s in signals.items() if s.critical == "with_now"]
+        always: list[str] = []
+        with_now: list[str] = []
+        unless_rumor: list[str] = []
+        support: list[str] = []
+        for t, s in signals.items():  # one pass; each list keeps the signals' order
+            mode = s.critical
+            if mode is not None:
+                (always if mode == "always" else with_now if mode == "with_now" else unless_rumor if mode == "unless_rumor" else support).append(t)
         now_spans: list[tuple[int, int]] = []
         if with_now:
             now_spans = [(h.start, h.end) for h in by_signal.get("now", [])]
             if key.isascii():
                 now_spans += [m.span() for m in _PROGRESSIVE.finditer(key)]
         past = "crime-past-time" in signals
-        critical_tags = [t for t, s in signals.items() if s.critical == "always"]
-        critical_tags += [t for t in with_now if _near(by_signal[t], now_spans)]
+        critical_tags = always + [t for t in with_now if _near(by_signal[t], now_spans)]
         if category != "rumor" and not past:
-            critical_tags += [t for t, s in signals.items() if s.critical == "unless_rumor"]
-        support = [t for t, s in signals.items() if s.critical == "support"]
-        if not critical_tags and support and (
-            category == "emergency"
-            or model_cat["emergency"] >= 0.5
-            or any(s.critical == "with_now" for s in signals.values())
-        ):
+            critical_tags += unless_rumor
+        if not critical_tags and support and (category == "emergency" or probabilities[_CATEGORY_INDEX["emergency"]] >= 0.5 or bool(with_now)):
             critical_tags = support
         if not critical_tags and "help-word" in signals and len(key.split()) <= 3:
             critical_tags = ["help-word"]
@@ -322,15 +440,14 @@ class Classifier:
         before = category
         if critical_tags:
             ordinary = _category_scores(probabilities, lex_ordinary, empty=not key)
-            before = CATEGORIES[max(range(len(ordinary)), key=ordinary.__getitem__)]
+            before = CATEGORIES[ordinary.index(max(ordinary))]
         if critical_tags and before == "rumor" and "rumor" in signals:
             # Hearsay about danger is a claim to confirm or deny, not danger now.
             reasons.append(f"critical words ({', '.join(critical_tags)}) inside a rumour: not critical")
             critical_tags = []
         critical = bool(critical_tags)
         if critical:
-            misconduct = "police-actor" in signals and any(
-                t in signals for t in ("bribe", "illegal-detention", "police-abuse", "fir-refused"))
+            misconduct = "police-actor" in signals and any(t in signals for t in ("bribe", "illegal-detention", "police-abuse", "fir-refused"))
             if before == "cybercrime" and female and "blackmail-images" in signals:
                 before = "gbv_harassment"
             keep = (
@@ -360,13 +477,18 @@ class Classifier:
                     urgency_score[u] += URGENCY_FLOOR_WEIGHT
         urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
         harm = category in _HARM or not _HARM_SIGNAL_SET.isdisjoint(signals)
-        age = child_age(key) if harm and _AGE_HINT.search(key) else None
-        child = "child" in signals or "child-abuse" in signals or age is not None or (
-            category == "missing_person" and ("children-plural" in signals or "schoolchild" in signals)) or (
-            "offspring" in signals and "schoolchild" in signals)  # a son or daughter who goes to school
+        age = child_age(key) if harm and _age_hint(key) else None
+        child = (
+            "child" in signals
+            or "child-abuse" in signals
+            or age is not None
+            or (category == "missing_person" and ("children-plural" in signals or "schoolchild" in signals))
+            or ("offspring" in signals and "schoolchild" in signals)
+        )  # a son or daughter who goes to school
         # A missing young child is critical unless the message says the child has been gone for days.
         young = (age is not None and age <= MISSING_CHILD_CRITICAL_AGE) or (
-            age is None and ("child" in signals or "children-plural" in signals or "schoolchild" in signals))
+            age is None and ("child" in signals or "children-plural" in signals or "schoolchild" in signals)
+        )
         recent = "recent-today" in signals or "duration-days" not in signals
         if critical:
             if category == "police_complaint":
@@ -420,15 +542,12 @@ class Classifier:
         )
         if explain:
             result.explain = {
-                "model_category": {c: round(v, 4) for c, v in model_cat.items()},
+                "model_category": {c: round(v, 4) for c, v in zip(CATEGORIES, probabilities, strict=True)},
                 "model_urgency": {u: round(v, 4) for u, v in model_urg.items()},
                 "model_sensitive": round(float(sensitive_prob), 4),
                 "lexicon_category": {c: round(lex[c], 3) for c in CATEGORIES if lex.get(c)},
                 "combined_category": {c: round(v / total, 4) for c, v in zip(CATEGORIES, scores, strict=True)},
-                "signals": [
-                    {"tag": h.signal.tag, "phrase": h.phrase, "key_start": h.start, "key_end": h.end}
-                    for h in hits
-                ],
+                "signals": [{"tag": h.signal.tag, "phrase": h.phrase, "key_start": h.start, "key_end": h.end} for h in hits],
                 "child_age": age,
                 "critical": critical_tags if critical else [],
             }

@@ -24,8 +24,20 @@ from typing import IO, Any
 __all__ = ["main"]
 
 _BATCH = 256
-_RESERVED = ("language", "category", "urgency", "district", "police_station", "sensitive", "pii",
-             "redacted_text", "confidence", "reasons", "ruleset", "explain")
+_RESERVED = (
+    "language",
+    "category",
+    "urgency",
+    "district",
+    "police_station",
+    "sensitive",
+    "pii",
+    "redacted_text",
+    "confidence",
+    "reasons",
+    "ruleset",
+    "explain",
+)
 
 
 def _open_input(name: str) -> IO[bytes]:
@@ -95,11 +107,17 @@ def run_triage(args: argparse.Namespace) -> int:
         for batch in _batches(source, 1 if interactive else _BATCH):
             parsed = [_parse(raw, number) for number, raw in batch]
             records = [record for record, _ in parsed if record is not None]
-            results = iter(engine.triage_many(
-                [str(r["text"]) for r in records],
-                channels=[r.get("channel") for r in records],
-                explain=args.explain,
-            )) if records else iter(())
+            results = (
+                iter(
+                    engine.triage_many(
+                        [str(r["text"]) for r in records],
+                        channels=[r.get("channel") for r in records],
+                        explain=args.explain,
+                    )
+                )
+                if records
+                else iter(())
+            )
             for record, error in parsed:
                 if record is None:
                     sink.write(_dump(error or {"id": None, "error": "unreadable line"}))
@@ -168,6 +186,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_cv(args: argparse.Namespace) -> int:
+    """Print cross-validation figures of the train split (what rules and settings are tuned on)."""
+    from rabta.triage.corpus import CORPUS_DIR, load_corpus
+    from rabta.triage.crossval import cross_validate
+    from rabta.triage.evaluate import format_report
+    from rabta.triage.train import TrainSettings
+
+    corpus = Path(args.corpus) if args.corpus else CORPUS_DIR
+    settings = TrainSettings(c_category=args.c_category) if args.c_category else None
+    report = cross_validate(load_corpus(corpus, split="train"), folds=args.folds, settings=settings)
+    if args.json:
+        if not args.misses:
+            report.pop("misses")
+        _say(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    _say(format_report(report))
+    if args.misses:
+        for miss in report["misses"]:
+            _say(json.dumps(miss, ensure_ascii=False))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rabta triage", description="Triage messages given as JSON Lines.")
     parser.add_argument("--input", default="-", help="JSON Lines file to read, or - for standard input")
@@ -194,12 +234,24 @@ def _evaluate_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cv_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rabta triage cv", description="Cross-validation inside the train split.")
+    parser.add_argument("--corpus", help="corpus directory (default: the shipped corpus)")
+    parser.add_argument("--folds", type=int, default=4, help="number of folds (by CRC32 of the message id)")
+    parser.add_argument("--c-category", type=float, default=None, help="regularisation C of the category head")
+    parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    parser.add_argument("--misses", action="store_true", help="also print every example the engine got wrong")
+    return parser
+
+
 def main(argv: list[str]) -> int:
     """Entry point for ``rabta triage ...`` (argv excludes the word "triage")."""
     if argv and argv[0] == "train":
         return run_train(_train_parser().parse_args(argv[1:]))
     if argv and argv[0] == "evaluate":
         return run_evaluate(_evaluate_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "cv":
+        return run_cv(_cv_parser().parse_args(argv[1:]))
     return run_triage(_parser().parse_args(argv))
 
 

@@ -71,14 +71,14 @@ def _common_words(language: LanguageIdentifier, lexicon: Lexicon) -> set[str]:
 class Engine:
     """Language, place, category, urgency, sensitivity and personal data for messages."""
 
-    def __init__(self, data_dir: Path | None = None, *, model_path: Path | None = None,
-                 gazetteer_path: Path | None = None, use_langid: bool | None = None) -> None:
+    def __init__(
+        self, data_dir: Path | None = None, *, model_path: Path | None = None, gazetteer_path: Path | None = None, use_langid: bool | None = None
+    ) -> None:
         self.data_dir = data_dir or DATA_DIR
         self.lexicon = Lexicon.load(self.data_dir / "lexicon.json")
         if use_langid is None:
             use_langid = os.environ.get("RABTA_TRIAGE_LANGID", "") in ("1", "true", "yes")
-        self.language = LanguageIdentifier(
-            json.loads((self.data_dir / "language.json").read_text(encoding="utf-8")), use_langid=use_langid)
+        self.language = LanguageIdentifier(json.loads((self.data_dir / "language.json").read_text(encoding="utf-8")), use_langid=use_langid)
         self.gazetteer = Gazetteer.load(
             gazetteer_path or self.data_dir / "gazetteer.json",
             extra_path=self.data_dir / "places_extra.json",
@@ -109,13 +109,12 @@ class Engine:
         """Triage one message (see CONTRACTS.md for the output; "id" is added by the caller)."""
         return self.triage_many([text], channels=[channel], explain=explain)[0]
 
-    def triage_many(self, texts: Sequence[str], *, channels: Sequence[str | None] | None = None,
-                    explain: bool = False) -> list[dict[str, Any]]:
+    def triage_many(self, texts: Sequence[str], *, channels: Sequence[str | None] | None = None, explain: bool = False) -> list[dict[str, Any]]:
         """Triage a batch; faster per message than one by one (the model scores the batch at once)."""
         results: list[dict[str, Any]] = []
         for offset in range(0, len(texts), _BATCH):
-            chunk = texts[offset:offset + _BATCH]
-            chunk_channels = channels[offset:offset + _BATCH] if channels is not None else None
+            chunk = texts[offset : offset + _BATCH]
+            chunk_channels = channels[offset : offset + _BATCH] if channels is not None else None
             results.extend(self._triage_chunk(chunk, chunk_channels, explain))
         return results
 
@@ -130,8 +129,7 @@ class Engine:
             )
         return self.model.predict(model_texts)
 
-    def _triage_chunk(self, texts: Sequence[str], channels: Sequence[str | None] | None,
-                      explain: bool) -> list[dict[str, Any]]:
+    def _triage_chunk(self, texts: Sequence[str], channels: Sequence[str | None] | None, explain: bool) -> list[dict[str, Any]]:
         displays = [display_form(t if isinstance(t, str) else str(t)) for t in texts]
         keys = [matching_key(d) for d in displays]
         scores = self._scores([model_text(k[:MODEL_CHARS], d[:MODEL_CHARS]) for k, d in zip(keys, displays, strict=True)])
@@ -146,24 +144,43 @@ class Engine:
         places = [locate(k, d) for k, d in zip(keys, displays, strict=True)]
         match = self.lexicon.match
         decide = self.classifier.decide
-        decisions = [decide(k, category_rows[i], urgency_rows[i], sensitive_rows[i], explain=explain, hits=match(k))
-                     for i, k in enumerate(keys)]
+        decisions = [decide(k, category_rows[i], urgency_rows[i], sensitive_rows[i], explain=explain, hits=match(k)) for i, k in enumerate(keys)]
         originals = [replace_surrogates(t if isinstance(t, str) else str(t)) for t in texts]
         spans_all = [find_pii(t) for t in originals]
         out: list[dict[str, Any]] = []
         for i, (display, key) in enumerate(zip(displays, keys, strict=True)):
             channel = channels[i] if channels is not None else None
-            out.append(self._assemble(originals[i], display, key, language=languages[i], place=places[i],
-                                      decision=decisions[i], spans=spans_all[i], channel=channel, explain=explain))
+            out.append(
+                self._assemble(
+                    originals[i],
+                    display,
+                    key,
+                    language=languages[i],
+                    place=places[i],
+                    decision=decisions[i],
+                    spans=spans_all[i],
+                    channel=channel,
+                    explain=explain,
+                )
+            )
         return out
 
-    def _assemble(self, safe: str, display: str, key: str, *, language: LanguageGuess, place: PlaceResult,
-                  decision: Classification, spans: list[PiiSpan], channel: str | None,
-                  explain: bool) -> dict[str, Any]:
+    def _assemble(
+        self,
+        safe: str,
+        display: str,
+        key: str,
+        *,
+        language: LanguageGuess,
+        place: PlaceResult,
+        decision: Classification,
+        spans: list[PiiSpan],
+        channel: str | None,
+        explain: bool,
+    ) -> dict[str, Any]:
         # Personal data spans are offsets into the text as received (only lone surrogates, which
         # cannot be written out as UTF-8, are replaced, one for one).
-        reasons = [f"language {language.language}: {language.evidence[0]}" if language.evidence else
-                   f"language {language.language}"]
+        reasons = [f"language {language.language}: {language.evidence[0]}" if language.evidence else f"language {language.language}"]
         reasons.extend(place.reasons)
         if place.district is None and not place.reasons:
             reasons.append("no place in KP named")
@@ -191,16 +208,16 @@ class Engine:
             "ruleset": self.ruleset,
         }
         if explain:
-            result["explain"] = self._explain(display, key, place, decision.explain,
-                                              language_evidence=language.evidence, channel=channel)
+            result["explain"] = self._explain(display, key, place, decision.explain, language_evidence=language.evidence, channel=channel)
         return result
 
-    def _explain(self, display: str, key: str, place: PlaceResult, decision: dict[str, Any], *,
-                 language_evidence: tuple[str, ...], channel: str | None) -> dict[str, Any]:
+    def _explain(
+        self, display: str, key: str, place: PlaceResult, decision: dict[str, Any], *, language_evidence: tuple[str, ...], channel: str | None
+    ) -> dict[str, Any]:
         key_check, offsets = matching_key_with_offsets(display[:MODEL_CHARS])
 
         def original_span(start: int, end: int) -> list[int] | None:
-            if key_check != key[:len(key_check)] or end > len(offsets) or start >= end:
+            if key_check != key[: len(key_check)] or end > len(offsets) or start >= end:
                 return None
             return [offsets[start], offsets[end - 1] + 1]
 
@@ -212,9 +229,13 @@ class Engine:
             "channel": channel,
             "language": list(language_evidence),
             "places": [
-                {"text": h.text, "role": h.role, "fuzzy": h.fuzzy, "span": original_span(h.start, h.end),
-                 "candidates": [{"id": p.id, "kind": p.kind, "district": p.district, "station": p.station}
-                                for p in h.places]}
+                {
+                    "text": h.text,
+                    "role": h.role,
+                    "fuzzy": h.fuzzy,
+                    "span": original_span(h.start, h.end),
+                    "candidates": [{"id": p.id, "kind": p.kind, "district": p.district, "station": p.station} for p in h.places],
+                }
                 for h in place.hits
             ],
             **decision,

@@ -16,7 +16,7 @@ from rabta.triage.corpus import Example
 from rabta.triage.engine import Engine
 from rabta.triage.model import CATEGORIES
 
-__all__ = ["evaluate", "format_report"]
+__all__ = ["evaluate", "format_report", "score"]
 
 
 def _prf(pairs: Sequence[tuple[str, str]], labels: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -51,7 +51,11 @@ def _binary(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float]:
 
 def evaluate(engine: Engine, examples: Sequence[Example]) -> dict[str, Any]:
     """Run the engine over the examples and compute every figure (plus the misses, for review)."""
-    outputs = engine.triage_many([e.text for e in examples])
+    return score(examples, engine.triage_many([e.text for e in examples]), engine.ruleset)
+
+
+def score(examples: Sequence[Example], outputs: Sequence[dict[str, Any]], ruleset: str) -> dict[str, Any]:
+    """Every figure for engine outputs against their labelled examples (same order)."""
     n = len(examples)
     language_ok = sum(1 for e, o in zip(examples, outputs, strict=True) if e.language == o["language"])
     district_ok = sum(1 for e, o in zip(examples, outputs, strict=True) if e.district == o["district"])
@@ -82,16 +86,18 @@ def evaluate(engine: Engine, examples: Sequence[Example]) -> dict[str, Any]:
     critical = _binary([(e.urgency == "critical", o["urgency"] == "critical") for e, o in zip(examples, outputs, strict=True)])
     sensitive = _binary([(e.sensitive, bool(o["sensitive"])) for e, o in zip(examples, outputs, strict=True)])
     misses = [
-        {"id": e.id, "text": e.text[:160],
-         "gold": [e.language, e.category, e.urgency, e.district, e.sensitive],
-         "got": [o["language"], o["category"], o["urgency"], o["district"], o["sensitive"]]}
+        {
+            "id": e.id,
+            "text": e.text[:160],
+            "gold": [e.language, e.category, e.urgency, e.district, e.sensitive],
+            "got": [o["language"], o["category"], o["urgency"], o["district"], o["sensitive"]],
+        }
         for e, o in zip(examples, outputs, strict=True)
-        if (e.language, e.category, e.urgency, e.district, e.sensitive)
-        != (o["language"], o["category"], o["urgency"], o["district"], o["sensitive"])
+        if (e.language, e.category, e.urgency, e.district, e.sensitive) != (o["language"], o["category"], o["urgency"], o["district"], o["sensitive"])
     ]
     return {
         "n": n,
-        "ruleset": engine.ruleset,
+        "ruleset": ruleset,
         "language_accuracy": language_ok / n if n else 0.0,
         "district_accuracy": district_ok / n if n else 0.0,
         "urgency_accuracy": urgency_ok / n if n else 0.0,
@@ -117,11 +123,15 @@ def format_report(report: dict[str, Any]) -> str:
         f"| category accuracy | {report['category_accuracy']:.3f} |",
         f"| category macro-F1 | {report['category_macro_f1']:.3f} |",
         f"| urgency accuracy | {report['urgency_accuracy']:.3f} |",
-        (f"| critical recall | {report['critical']['recall']:.3f} ({int(report['critical']['support'] - report['critical']['missed'])}"
-        f"/{int(report['critical']['support'])}) |"),
+        (
+            f"| critical recall | {report['critical']['recall']:.3f} ({int(report['critical']['support'] - report['critical']['missed'])}"
+            f"/{int(report['critical']['support'])}) |"
+        ),
         f"| critical precision | {report['critical']['precision']:.3f} |",
-        (f"| sensitive recall | {report['sensitive']['recall']:.3f} ({int(report['sensitive']['support'] - report['sensitive']['missed'])}"
-        f"/{int(report['sensitive']['support'])}) |"),
+        (
+            f"| sensitive recall | {report['sensitive']['recall']:.3f} ({int(report['sensitive']['support'] - report['sensitive']['missed'])}"
+            f"/{int(report['sensitive']['support'])}) |"
+        ),
         f"| sensitive precision | {report['sensitive']['precision']:.3f} |",
         "",
         "| language | n | language acc. | category acc. | category macro-F1 | district acc. | urgency acc. |",
@@ -134,7 +144,5 @@ def format_report(report: dict[str, Any]) -> str:
         )
     lines += ["", "| category | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for category, row in report["per_category"].items():
-        lines.append(
-            f"| {category} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {int(row['support'])} |"
-        )
+        lines.append(f"| {category} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {int(row['support'])} |")
     return "\n".join(lines) + "\n"

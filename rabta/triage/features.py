@@ -47,6 +47,8 @@ def char_ngrams(texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES) -> tup
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
+    if len(texts) == 1:
+        return _char_ngrams_one(texts[0], sizes)
     padded = [" " + t + " " for t in texts]
     lengths = np.fromiter((len(p) for p in padded), dtype=np.int64, count=len(padded))
     joined = "".join(padded)
@@ -66,7 +68,7 @@ def char_ngrams(texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES) -> tup
             if total - n + 1 <= 0:
                 break
             # rolling[p] is now the hash of codes[p : p + n] (valid for p <= total - n)
-            rolling = rolling[: total - n + 1] * _MULT + codes[n - 1:]
+            rolling = rolling[: total - n + 1] * _MULT + codes[n - 1 :]
             if n not in sizes:
                 continue
             count = total - n + 1
@@ -77,27 +79,65 @@ def char_ngrams(texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES) -> tup
     return np.concatenate(buckets), np.concatenate(owners)
 
 
-def word_features(texts: Sequence[str], vocabulary: Mapping[str, int],
-                  firsts: frozenset[str] | None = None) -> tuple[IntArray, IntArray]:
+def _char_ngrams_one(text: str, sizes: Sequence[int]) -> tuple[IntArray, IntArray]:
+    """``char_ngrams`` of a single text: the same buckets in the same order, with none of the
+    bookkeeping a batch needs (every position is inside the one text)."""
+    codes = np.frombuffer((" " + text + " ").encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    total = codes.shape[0]
+    buckets: list[IntArray] = []
+    rolling = codes
+    with np.errstate(over="ignore"):
+        for n in range(2, max(sizes) + 1):
+            if total - n + 1 <= 0:
+                break
+            rolling = rolling[: total - n + 1] * _MULT + codes[n - 1 :]
+            if n in sizes:
+                buckets.append((((rolling ^ _SALT[n]) * _GOLDEN) >> _SHIFT).astype(np.int64))
+    found = np.concatenate(buckets) if buckets else np.zeros(0, dtype=np.int64)
+    return found, np.zeros(found.shape[0], dtype=np.int64)
+
+
+def word_features(texts: Sequence[str], vocabulary: Mapping[str, int], firsts: frozenset[str] | None = None) -> tuple[IntArray, IntArray]:
     """Vocabulary indices of word unigrams and bigrams of every text, and their owners.
 
-    ``firsts`` (the first words of the vocabulary's bigrams, see ``bigram_firsts``) lets the
-    bigram strings be built only where one can be in the vocabulary; the result is the same.
+    Per text, its unigrams come first (in word order), then its bigrams (in order), whether the
+    text is alone or in a batch. ``firsts`` (the first words of the vocabulary's bigrams, see
+    ``bigram_firsts``) lets the bigram strings be built only where one can be in the vocabulary;
+    the result is the same. The lookups run over the whole batch at once (dict.get through map, no
+    Python loop per word).
     """
-    indices: list[int] = []
-    owners: list[int] = []
+    n = len(texts)
+    if n == 1:  # one text: plain lookups beat setting up arrays
+        words = texts[0].split()
+        get = vocabulary.get
+        found = [i for i in map(get, words) if i is not None]
+        pairs = [a + " " + b for a, b in itertools.pairwise(words) if firsts is None or a in firsts]
+        found.extend(i for i in map(get, pairs) if i is not None)
+        return np.asarray(found, dtype=np.int64), np.zeros(len(found), dtype=np.int64)
+    split = [t.split() for t in texts]
+    counts = np.fromiter(map(len, split), dtype=np.int64, count=n)
+    words = list(itertools.chain.from_iterable(split))
+    total = len(words)
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    word_owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    unigrams = np.fromiter(map(vocabulary.get, words, itertools.repeat(-1)), dtype=np.int64, count=total)
+    # A bigram starts at every word but the last of its text (and, with ``firsts``, only at a word
+    # that starts a vocabulary bigram).
+    starts_pair = np.ones(total, dtype=bool)
+    starts_pair[np.cumsum(counts)[counts > 0] - 1] = False
+    if firsts is not None:
+        starts_pair &= np.fromiter(map(firsts.__contains__, words), dtype=bool, count=total)
+    positions = np.flatnonzero(starts_pair)
     get = vocabulary.get
-    for owner, text in enumerate(texts):
-        words = text.split()
-        before = len(indices)
-        indices.extend(i for i in map(get, words) if i is not None)
-        if firsts is None:
-            pairs = [a + " " + b for a, b in itertools.pairwise(words)]
-        else:
-            pairs = [a + " " + b for a, b in itertools.pairwise(words) if a in firsts]
-        indices.extend(i for i in map(get, pairs) if i is not None)
-        owners.extend(itertools.repeat(owner, len(indices) - before))
-    return np.asarray(indices, dtype=np.int64), np.asarray(owners, dtype=np.int64)
+    bigrams = np.fromiter((get(words[p] + " " + words[p + 1], -1) for p in positions.tolist()), dtype=np.int64, count=positions.shape[0])
+    keep_uni = unigrams >= 0
+    keep_bi = bigrams >= 0
+    indices = np.concatenate((unigrams[keep_uni], bigrams[keep_bi]))
+    owners = np.concatenate((word_owner[keep_uni], word_owner[positions[keep_bi]]))
+    order = np.argsort(owners, kind="stable")
+    return indices[order], owners[order]
 
 
 def bigram_firsts(vocabulary: Mapping[str, int]) -> frozenset[str]:

@@ -23,9 +23,8 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rabta.triage.normalise import ARABIC_LETTERS
 
@@ -79,17 +78,15 @@ def light_fold(text: str) -> str:
     return text.translate(_LIGHT_TABLE)
 
 
-@dataclass(frozen=True)
-class LanguageGuess:
-    """A language decision with its confidence and evidence."""
+class LanguageGuess(NamedTuple):
+    """A language decision with its confidence and evidence (a named tuple: cheap to make)."""
 
     language: str
     confidence: float
-    evidence: tuple[str, ...] = field(default_factory=tuple)
+    evidence: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class LatinScores:
+class LatinScores(NamedTuple):
     """Evidence for Roman Urdu against English in a Latin-script text."""
 
     roman_urdu: float
@@ -107,8 +104,7 @@ def _sigmoid_confidence(margin: float, scale: float = 1.5) -> float:
 class LanguageIdentifier:
     """Rule-based identifier with a trained character model for unknown Latin words."""
 
-    def __init__(self, data: Mapping[str, Any] | None = None,
-                 trigram_llr: Mapping[str, float] | None = None, *, use_langid: bool = False) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None, trigram_llr: Mapping[str, float] | None = None, *, use_langid: bool = False) -> None:
         if data is None:
             data = json.loads(_DATA.read_text(encoding="utf-8"))
         self.version: str = str(data.get("version", "0"))
@@ -117,16 +113,16 @@ class LanguageIdentifier:
         self._ru = {k.lower(): float(v) for k, v in data["roman_urdu_words"].items()}
         self._en = {k.lower(): float(v) for k, v in data["english_words"].items()}
         self._other = {k.lower(): float(v) for k, v in data.get("latin_other_words", {}).items()}
-        self._arabic_table: dict[str, tuple[float, float]] = {
-            w: (self._ps.get(w, 0.0), self._ur.get(w, 0.0)) for w in {*self._ps, *self._ur}}
+        self._arabic_table: dict[str, tuple[float, float]] = {w: (self._ps.get(w, 0.0), self._ur.get(w, 0.0)) for w in {*self._ps, *self._ur}}
         self._arabic_pair_firsts = frozenset(w.split()[0] for w in self._ps if " " in w)
         self._latin_table: dict[str, tuple[float, float, float]] = {
-            w: (self._ru.get(w, 0.0), self._en.get(w, 0.0), self._other.get(w, 0.0))
-            for w in {*self._ru, *self._en, *self._other}}
+            w: (self._ru.get(w, 0.0), self._en.get(w, 0.0), self._other.get(w, 0.0)) for w in {*self._ru, *self._en, *self._other}
+        }
         self._latin_pair_firsts = frozenset(w.split()[0] for w in self._ru if " " in w)
         # Positive log-likelihood ratio favours Roman Urdu over English.
         self._trigram_llr: dict[str, float] = dict(trigram_llr or {})
         self._llr_cache: dict[str, float] = {}
+        self._word_info_cache: dict[str, tuple[float, float, float, float]] = {}
         self._langid: Any = None
         self._langid_lock = threading.Lock()
         self.langid_loaded = False
@@ -137,6 +133,7 @@ class LanguageIdentifier:
         """Install the trained character-trigram table (Roman Urdu vs English)."""
         self._trigram_llr = dict(trigram_llr)
         self._llr_cache = {}
+        self._word_info_cache = {}
 
     # -- entry point ---------------------------------------------------------------------------
     def identify(self, text: str) -> LanguageGuess:
@@ -158,13 +155,11 @@ class LanguageIdentifier:
         if arabic >= latin:
             guess = self._arabic(text)
             if latin:
-                return LanguageGuess(guess.language, guess.confidence,
-                                     (*guess.evidence, f"mixed: {arabic} Arabic-script vs {latin} Latin letters"))
+                return LanguageGuess(guess.language, guess.confidence, (*guess.evidence, f"mixed: {arabic} Arabic-script vs {latin} Latin letters"))
             return guess
         latin_text = _NOT_LATIN.sub(" ", text)
         guess = self._latin(latin_text)
-        return LanguageGuess(guess.language, guess.confidence,
-                             (*guess.evidence, f"mixed: {latin} Latin vs {arabic} Arabic-script letters"))
+        return LanguageGuess(guess.language, guess.confidence, (*guess.evidence, f"mixed: {latin} Latin vs {arabic} Arabic-script letters"))
 
     # -- Arabic script -------------------------------------------------------------------------
     def _arabic(self, text: str) -> LanguageGuess:
@@ -202,8 +197,10 @@ class LanguageIdentifier:
             previous = word
         margin = ps - ur
         evidence = (
-            (f"script: Arabic; Pashto {ps:.1f} ({ps_letters} letters; {', '.join(ps_hits[:6])}) "
-            f"vs Urdu {ur:.1f} ({ur_letters} letters; {', '.join(ur_hits[:6])})"),
+            (
+                f"script: Arabic; Pashto {ps:.1f} ({ps_letters} letters; {', '.join(ps_hits[:6])}) "
+                f"vs Urdu {ur:.1f} ({ur_letters} letters; {', '.join(ur_hits[:6])})"
+            ),
         )
         if ps == 0 and ur == 0:
             return LanguageGuess("ur", 0.6, (*evidence, "no Urdu/Pashto evidence: Urdu by default"))
@@ -224,15 +221,16 @@ class LanguageIdentifier:
         ru_hits: list[str] = []
         en_hits: list[str] = []
         previous = ""
-        llr = self._trigram_llr
         table = self._latin_table
         firsts = self._latin_pair_firsts
         words = _WORD.findall(lowered)
-        for word, weights in zip(words, map(table.get, words), strict=True):
-            r = e = 0.0
-            if weights is not None:
-                r, e, o = weights
-                other += o
+        info_of = self._word_info_cache.get
+        for word in words:
+            info = info_of(word)
+            if info is None:
+                info = self._word_info(word)
+            r, e, o, m = info
+            other += o
             if previous in firsts:
                 pair = previous + " " + word
                 pair_weights = table.get(pair)
@@ -246,9 +244,20 @@ class LanguageIdentifier:
             if e:
                 en += e
                 en_hits.append(word)
-            if not r and not e and llr and len(word) > 2 and word.isascii():
-                model += self._word_llr(word)
+            model += m
         return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
+
+    def _word_info(self, word: str) -> tuple[float, float, float, float]:
+        """Roman Urdu, English and other-language weights of one word and its character-model
+        evidence (0 unless the word is in neither list), cached: words repeat across messages."""
+        weights = self._latin_table.get(word)
+        r, e, o = weights if weights is not None else (0.0, 0.0, 0.0)
+        m = self._word_llr(word) if not r and not e and self._trigram_llr and len(word) > 2 and word.isascii() else 0.0
+        info = (r, e, o, m)
+        if len(self._word_info_cache) >= _LLR_CACHE_LIMIT:
+            self._word_info_cache.clear()
+        self._word_info_cache[word] = info
+        return info
 
     def _word_llr(self, word: str) -> float:
         """Character-model evidence of one unknown word, in [-1, 1] (cached)."""
@@ -259,7 +268,7 @@ class LanguageIdentifier:
         get = self._trigram_llr.get
         total = 0.0
         for i in range(len(padded) - 2):
-            total += get(padded[i:i + 3], 0.0)
+            total += get(padded[i : i + 3], 0.0)
         # One unknown word is at most worth a weak function word.
         value = max(-1.0, min(1.0, total / (len(padded) - 2)))
         if len(self._llr_cache) >= _LLR_CACHE_LIMIT:
@@ -271,9 +280,11 @@ class LanguageIdentifier:
         scores = self.latin_scores(text)
         margin = scores.roman_urdu - scores.english + 0.8 * scores.model
         evidence = (
-            (f"script: Latin; Roman Urdu {scores.roman_urdu:.1f} ({', '.join(scores.roman_urdu_hits[:6])}) "
-            f"vs English {scores.english:.1f} ({', '.join(scores.english_hits[:6])}); "
-            f"character model {scores.model:+.2f}"),
+            (
+                f"script: Latin; Roman Urdu {scores.roman_urdu:.1f} ({', '.join(scores.roman_urdu_hits[:6])}) "
+                f"vs English {scores.english:.1f} ({', '.join(scores.english_hits[:6])}); "
+                f"character model {scores.model:+.2f}"
+            ),
         )
         if scores.other >= 3 and scores.other > scores.roman_urdu + scores.english:
             return LanguageGuess("und", 0.7, (*evidence, f"other Latin-script language {scores.other:.1f}"))

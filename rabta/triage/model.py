@@ -21,8 +21,17 @@ from rabta.triage.features import CHAR_BITS, bigram_firsts, char_ngrams, word_fe
 __all__ = ["CATEGORIES", "URGENCIES", "LinearModel", "ModelScores", "softmax"]
 
 CATEGORIES = (
-    "emergency", "crime_report", "police_complaint", "gbv_harassment", "missing_person", "traffic",
-    "cybercrime", "information_request", "feedback", "rumor", "other",
+    "emergency",
+    "crime_report",
+    "police_complaint",
+    "gbv_harassment",
+    "missing_person",
+    "traffic",
+    "cybercrime",
+    "information_request",
+    "feedback",
+    "rumor",
+    "other",
 )
 URGENCIES = ("critical", "high", "normal", "low")
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "model.npz"
@@ -38,8 +47,12 @@ def softmax(logits: FloatArray) -> FloatArray:
     return result
 
 
-def _block_sums(indices: npt.NDArray[np.int64] | npt.NDArray[np.int32], owners: npt.NDArray[np.int64],
-                weights: npt.NDArray[np.float32], n: int) -> FloatArray:
+_FIRST = np.zeros(1, dtype=np.intp)
+
+
+def _block_sums(
+    indices: npt.NDArray[np.int64] | npt.NDArray[np.int32], owners: npt.NDArray[np.int64], weights: npt.NDArray[np.float32], n: int
+) -> FloatArray:
     """Per text: sum of the weight rows of its features / sqrt(number of features).
 
     The features of each text are summed in the order they were produced, whether the text is
@@ -47,6 +60,10 @@ def _block_sums(indices: npt.NDArray[np.int64] | npt.NDArray[np.int32], owners: 
     """
     result = np.zeros((n, weights.shape[1]), dtype=np.float64)
     if indices.size == 0:
+        return result
+    if n == 1:  # one text: its features are already in order; the same sum, without the bookkeeping
+        sums = np.add.reduceat(weights[indices], _FIRST, axis=0).astype(np.float64)
+        result[0] = sums[0] / np.sqrt(np.float64(indices.size))
         return result
     if owners.size > 1 and bool((owners[1:] >= owners[:-1]).all()):
         rows = weights[indices]  # already grouped by text (word features): no sort needed
@@ -74,10 +91,18 @@ class ModelScores:
 class LinearModel:
     """Logistic-regression weights over hashed character n-grams and word n-grams."""
 
-    def __init__(self, char_weights: npt.NDArray[np.float32], word_weights: npt.NDArray[np.float32], *,
-                 vocabulary: Sequence[str], bias: FloatArray, meta: dict[str, object],
-                 trigram_llr: dict[str, float], digest: str = "",
-                 char_map: npt.NDArray[np.int32] | None = None) -> None:
+    def __init__(
+        self,
+        char_weights: npt.NDArray[np.float32],
+        word_weights: npt.NDArray[np.float32],
+        *,
+        vocabulary: Sequence[str],
+        bias: FloatArray,
+        meta: dict[str, object],
+        trigram_llr: dict[str, float],
+        digest: str = "",
+        char_map: npt.NDArray[np.int32] | None = None,
+    ) -> None:
         if char_map is None:
             if char_weights.shape[0] != 1 << CHAR_BITS:
                 raise ValueError("model was trained with a different CHAR_BITS")
@@ -116,10 +141,8 @@ class LinearModel:
             word_weights = np.asarray(data["word_values"], dtype=np.float32)
             vocabulary = [str(w) for w in data["vocabulary"]]
             bias = np.asarray(data["bias"], dtype=np.float64)
-            trigrams = {str(k): float(v) for k, v in zip(data["trigram_keys"], data["trigram_values"],
-                                                         strict=True)}
-        return cls(char_compact, word_weights, vocabulary=vocabulary, bias=bias, meta=meta,
-                   trigram_llr=trigrams, digest=digest, char_map=char_map)
+            trigrams = {str(k): float(v) for k, v in zip(data["trigram_keys"], data["trigram_values"], strict=True)}
+        return cls(char_compact, word_weights, vocabulary=vocabulary, bias=bias, meta=meta, trigram_llr=trigrams, digest=digest, char_map=char_map)
 
     def logits(self, texts: Sequence[str]) -> FloatArray:
         """Raw scores (n, outputs) for model texts (see features.model_text)."""
@@ -138,6 +161,6 @@ class LinearModel:
         k = len(CATEGORIES)
         u = len(URGENCIES)
         category = softmax(raw[:, :k])
-        urgency = softmax(raw[:, k:k + u])
+        urgency = softmax(raw[:, k : k + u])
         sensitive = 1.0 / (1.0 + np.exp(-raw[:, k + u]))
         return ModelScores(category, urgency, sensitive)

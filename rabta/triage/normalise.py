@@ -90,24 +90,26 @@ for _i, _c in enumerate("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\
 for _i, _c in enumerate("\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"):
     _FOLD[_c] = str(_i)
 # Diacritics (harakat), superscript alef, Quranic annotation marks, tatweel: dropped.
-for _cp in [*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E5),
-            0x06E7, 0x06E8, *range(0x06EA, 0x06EE), 0x0640]:
+for _cp in [*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06DD), *range(0x06DF, 0x06E5), 0x06E7, 0x06E8, *range(0x06EA, 0x06EE), 0x0640]:
     _FOLD[chr(_cp)] = ""
 # Zero-width and bidi control characters, soft hyphen, BOM: dropped.
-for _cp in [0x00AD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), 0x2060, *range(0x2066, 0x206A),
-            0xFEFF, 0x061C]:
+for _cp in [0x00AD, *range(0x200B, 0x2010), *range(0x202A, 0x202F), 0x2060, *range(0x2066, 0x206A), 0xFEFF, 0x061C]:
     _FOLD[chr(_cp)] = ""
 
 _FOLD_TABLE = str.maketrans(_FOLD)
 _DIGIT_TABLE = str.maketrans(
-    {c: str(i % 10) for i, c in enumerate("\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
-                                           "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")}
+    {
+        c: str(i % 10)
+        for i, c in enumerate(
+            "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+        )
+    }
 )
 
 # Arabic-script letters (base block, supplement, presentation forms are NFKC-folded before use).
 ARABIC_LETTERS = frozenset(
-    chr(cp) for cp in [*range(0x0620, 0x064B), *range(0x066E, 0x06D4), 0x06D5, 0x06EE, 0x06EF,
-                       *range(0x06FA, 0x0700), *range(0x0750, 0x0780)]
+    chr(cp)
+    for cp in [*range(0x0620, 0x064B), *range(0x066E, 0x06D4), 0x06D5, 0x06EE, 0x06EF, *range(0x06FA, 0x0700), *range(0x0750, 0x0780)]
     if unicodedata.category(chr(cp)).startswith("L")
 )
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from importlib.resources import files
+from typing import NamedTuple
 
 from pakdatakit import analyze_number, validate_cnic, validate_iban
 
@@ -45,9 +45,7 @@ _NOT_DIGIT_AFTER = r"(?![0-9\u06f0-\u06f9\u0660-\u0669])"
 # Every kind needs two digits in a row or an "@": anything else returns at once.
 _HAS_SIGNAL = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]{2}|@")
 
-_CNIC = re.compile(
-    _NOT_DIGIT_BEFORE + rf"{_D}{{5}}{_SEP}{{0,2}}{_D}{{7}}{_SEP}{{0,2}}{_D}" + _NOT_DIGIT_AFTER
-)
+_CNIC = re.compile(_NOT_DIGIT_BEFORE + rf"{_D}{{5}}{_SEP}{{0,2}}{_D}{{7}}{_SEP}{{0,2}}{_D}" + _NOT_DIGIT_AFTER)
 # Mobile: 03xx xxxxxxx with optional country code (+92, 0092, 92), separators anywhere sensible.
 _MOBILE = re.compile(
     _NOT_DIGIT_BEFORE
@@ -63,8 +61,7 @@ _LANDLINE = re.compile(
     + _NOT_DIGIT_AFTER
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])PK[0-9]{2}[ ]?[A-Za-z]{4}(?:[ ]?[A-Za-z0-9]){16}(?![A-Za-z0-9])",
-                   re.IGNORECASE)
+_IBAN = re.compile(r"(?<![A-Za-z0-9])PK[0-9]{2}[ ]?[A-Za-z]{4}(?:[ ]?[A-Za-z0-9]){16}(?![A-Za-z0-9])", re.IGNORECASE)
 # Vehicle registration: letters, optional year, 1-4 digits (LEA-1234, ABC 123, LEB-12-1234,
 # "B 1234 Peshawar"). Upper case letters, or any case next to a vehicle word.
 _VEHICLE_CORE = rf"[A-Za-z]{{1,3}}{_SEP}?(?:{_D}{{2}}{_SEP})?{_D}{{1,4}}"
@@ -79,31 +76,215 @@ _CITY_SUFFIX = re.compile(
     r"abbottabad|kp|kpk|pk|nowshera|charsadda|swabi|d\.?\s?i\.?\s?khan)\b"
 )
 # Letter groups that look like a plate but are words people use with numbers.
-_NOT_PLATE = frozenset({
-    "fir", "no", "nr", "ps", "pp", "na", "dpo", "sho", "asi", "si", "igp", "dig", "rpo", "ssp", "sp",
-    "cnic", "nic", "id", "rs", "pkr", "usd", "ok", "am", "pm", "km", "kg", "mb", "gb", "ch", "sec",
-    "rti", "mpa", "mna", "pti", "ppp", "pml", "anp", "jui", "kpk", "kp", "x", "h", "m", "g", "s",
-    "page", "room", "flat", "plot", "house", "gali", "street", "st", "phase", "sector", "block",
-    "road", "rd", "line", "lane", "zone", "ward", "uc", "vc", "ncv", "cell", "ext", "at", "in", "on",
-    "to", "by", "of", "or", "is", "it", "me", "my", "we", "be", "do", "go", "so", "up", "he", "an",
-    "a", "i", "the", "and", "for", "age", "aged", "son", "class", "grade", "bps", "jan", "feb",
-    "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "covid", "psl", "t",
-    "vs", "v", "no.", "q", "part", "step", "day", "days", "hr", "hrs", "min", "mins",
-    "fia", "nab", "cpec", "sui", "ngo", "un", "who", "pda", "psc", "nts", "ppsc", "etea", "bise",
-    "ssc", "ba", "bsc", "msc", "ma", "mba", "ptcl", "tv", "gps", "eid", "top", "won", "one", "two",
-    "ten", "are", "was", "has", "had", "not", "but", "all", "you", "our", "its", "his", "her",
-    "out", "off", "per", "pre", "ago", "yes", "ka", "ki", "ke", "se", "ko", "hai", "mein",
-    "bhi", "aur", "sal", "din", "mah", "ghr", "cpo", "ctd", "pso", "sdpo", "ig", "bus", "lac", "lakh", "k", "rs.", "rps", "ph", "tel", "mob",
-})
+_NOT_PLATE = frozenset(
+    {
+        "fir",
+        "no",
+        "nr",
+        "ps",
+        "pp",
+        "na",
+        "dpo",
+        "sho",
+        "asi",
+        "si",
+        "igp",
+        "dig",
+        "rpo",
+        "ssp",
+        "sp",
+        "cnic",
+        "nic",
+        "id",
+        "rs",
+        "pkr",
+        "usd",
+        "ok",
+        "am",
+        "pm",
+        "km",
+        "kg",
+        "mb",
+        "gb",
+        "ch",
+        "sec",
+        "rti",
+        "mpa",
+        "mna",
+        "pti",
+        "ppp",
+        "pml",
+        "anp",
+        "jui",
+        "kpk",
+        "kp",
+        "x",
+        "h",
+        "m",
+        "g",
+        "s",
+        "page",
+        "room",
+        "flat",
+        "plot",
+        "house",
+        "gali",
+        "street",
+        "st",
+        "phase",
+        "sector",
+        "block",
+        "road",
+        "rd",
+        "line",
+        "lane",
+        "zone",
+        "ward",
+        "uc",
+        "vc",
+        "ncv",
+        "cell",
+        "ext",
+        "at",
+        "in",
+        "on",
+        "to",
+        "by",
+        "of",
+        "or",
+        "is",
+        "it",
+        "me",
+        "my",
+        "we",
+        "be",
+        "do",
+        "go",
+        "so",
+        "up",
+        "he",
+        "an",
+        "a",
+        "i",
+        "the",
+        "and",
+        "for",
+        "age",
+        "aged",
+        "son",
+        "class",
+        "grade",
+        "bps",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "covid",
+        "psl",
+        "t",
+        "vs",
+        "v",
+        "no.",
+        "q",
+        "part",
+        "step",
+        "day",
+        "days",
+        "hr",
+        "hrs",
+        "min",
+        "mins",
+        "fia",
+        "nab",
+        "cpec",
+        "sui",
+        "ngo",
+        "un",
+        "who",
+        "pda",
+        "psc",
+        "nts",
+        "ppsc",
+        "etea",
+        "bise",
+        "ssc",
+        "ba",
+        "bsc",
+        "msc",
+        "ma",
+        "mba",
+        "ptcl",
+        "tv",
+        "gps",
+        "eid",
+        "top",
+        "won",
+        "one",
+        "two",
+        "ten",
+        "are",
+        "was",
+        "has",
+        "had",
+        "not",
+        "but",
+        "all",
+        "you",
+        "our",
+        "its",
+        "his",
+        "her",
+        "out",
+        "off",
+        "per",
+        "pre",
+        "ago",
+        "yes",
+        "ka",
+        "ki",
+        "ke",
+        "se",
+        "ko",
+        "hai",
+        "mein",
+        "bhi",
+        "aur",
+        "sal",
+        "din",
+        "mah",
+        "ghr",
+        "cpo",
+        "ctd",
+        "pso",
+        "sdpo",
+        "ig",
+        "bus",
+        "lac",
+        "lakh",
+        "k",
+        "rs.",
+        "rps",
+        "ph",
+        "tel",
+        "mob",
+    }
+)
 _VEHICLE_URDU = re.compile(
     rf"(?:گاڑی|گاڑي|ګاډي|ګاډی|موٹر سائیکل|رکشہ|ٹرک|موټر)\s*(?:نمبر|نمبري|شمارہ)\s*[:#]?\s*"
     rf"((?:[A-Za-z\u0600-\u06ff]{{1,4}}{_SEP}?)?{_D}{{2,4}}(?:{_SEP}?{_D}{{2,4}})?)"
 )
 
 
-@dataclass(frozen=True, order=True)
-class PiiSpan:
-    """A piece of personal data: kind and [start, end) in the original text."""
+class PiiSpan(NamedTuple):
+    """A piece of personal data: kind and [start, end) in the original text (ordered by start, end)."""
 
     start: int
     end: int
@@ -152,7 +333,7 @@ def _valid_landline(value: str) -> bool:
 
 
 def _vehicle_context(text: str, start: int, end: int) -> bool:
-    window = text[max(0, start - 30):start] + " " + text[end:end + 25]
+    window = text[max(0, start - 30) : start] + " " + text[end : end + 25]
     return _VEHICLE_WORDS.search(window) is not None
 
 
@@ -169,7 +350,7 @@ def _vehicle_candidates(text: str, taken: bytearray) -> list[PiiSpan]:
             continue
         if 1900 <= int(digits) <= 2099 and len(digits) == 4 and not letters.isupper():
             continue
-        city = _CITY_SUFFIX.match(text[end:end + 20])
+        city = _CITY_SUFFIX.match(text[end : end + 20])
         upper = letters.isupper() and len(letters) >= 2
         context = _vehicle_context(text, start, end)
         if not (upper and len(digits) >= 3) and not context and city is None:
@@ -229,7 +410,7 @@ def redact(text: str, spans: list[PiiSpan]) -> str:
     parts: list[str] = []
     cursor = 0
     for span in spans:
-        parts.append(text[cursor:span.start])
+        parts.append(text[cursor : span.start])
         parts.append(PLACEHOLDERS.get(span.kind, "[PII]"))
         cursor = span.end
     parts.append(text[cursor:])

@@ -3,9 +3,11 @@
 Every name of every place (Latin, Urdu and Pashto spellings) is turned into its matching key and
 put into one Aho-Corasick automaton, together with the names of places outside KP, the names of the
 province and the stop phrases. A message's matching key is scanned once; each hit must sit on word
-boundaries (in Arabic script a name may also touch the next word when it ends in a letter that does
-not join, as in پشاورمیں). Overlapping hits are resolved longest first, so a stop phrase (براہ کرم,
-خیبر پختونخوا) swallows the place name inside it, and "Upper Dir" beats "Dir".
+boundaries. In Arabic script, where typists leave out the space after a letter that does not join,
+a name may touch a postposition after it (پشاورمیں) or a short function word before it (دپېښور),
+never both and never an ordinary word (کروانے is not Wana). Overlapping hits are resolved longest
+first, so a stop phrase (براہ کرم, خیبر پختونخوا) swallows the place name inside it, and "Upper Dir"
+beats "Dir".
 
 Names listed as ambiguous (Tank, کرم, ...) count only with a place word next to them (district,
 ضلع, city, thana, ...), with a capital letter in the middle of a Latin sentence, or when another
@@ -27,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick
 from rapidfuzz import process
@@ -46,12 +48,78 @@ _SPECIFICITY = {"district": 1.0, "tehsil": 1.0, "station": 1.0, "locality": 1.0,
 _AMBIGUOUS_WEIGHT = 0.5
 # Arabic letters that never join the following letter: a name ending in one may touch the next word.
 _NON_JOINING = frozenset("اآأإدڈذرڑزژوؤےۓءۃة")
+# What may touch a name with no space between (after a non-joining letter), already folded: short
+# function words before it, postpositions after it.
+_GLUE_BEFORE = frozenset(
+    matching_key(w) for w in ("د", "په", "پہ", "پر", "تر", "له", "لہ", "و", "اور", "سے", "کے", "نے", "کو", "در", "از", "ور", "جو", "دا", "زہ", "زه")
+)
+_GLUE_AFTER = frozenset(
+    matching_key(w)
+    for w in (
+        "میں",
+        "مے",
+        "سے",
+        "کے",
+        "کی",
+        "کا",
+        "کو",
+        "نے",
+        "تک",
+        "پر",
+        "والا",
+        "والے",
+        "والی",
+        "کښې",
+        "کې",
+        "کشے",
+        "کښے",
+        "ته",
+        "نه",
+        "سره",
+        "پورې",
+        "پورے",
+        "ښار",
+        "شہر",
+        "روڈ",
+        "اڈہ",
+        "اډه",
+        "چوک",
+    )
+)
+# Context words that only confirm a name from one side (see _has_context), folded.
+_POSTPOSITIONS = frozenset(
+    matching_key(w)
+    for w in (
+        "me",
+        "mein",
+        "main",
+        "se",
+        "pe",
+        "par",
+        "ki taraf",
+        "ke pas",
+        "ke qareeb",
+        "کښې",
+        "کې",
+        "کشے",
+        "کښے",
+        "کے پاس",
+        "کے قریب",
+        "کی طرف",
+        "کے علاقے",
+        "سره نږدې",
+        "ته نږدې",
+    )
+)
+_PREPOSITIONS = frozenset(("in", "at", "from", "near"))
 _FUZZY_CACHE_LIMIT = 50_000
-_LOOSE_TABLE = str.maketrans({"ڑ": "ر", "ٹ": "ت", "ڈ": "د", "ے": "ی", "ص": "س", "ث": "س", "ذ": "ز", "ض": "ز",
-                              "ظ": "ز", "ط": "ت", "ح": "ہ", "ں": "ن", "ژ": "ز", "ئ": "ی"})
-# Words the fuzzy matcher looks at: six or more Latin letters; pairs of Latin words, 9+ characters.
+_LOOSE_TABLE = str.maketrans(
+    {"ڑ": "ر", "ٹ": "ت", "ڈ": "د", "ے": "ی", "ص": "س", "ث": "س", "ذ": "ز", "ض": "ز", "ظ": "ز", "ط": "ت", "ح": "ہ", "ں": "ن", "ژ": "ز", "ئ": "ی"}
+)
+_GLUE_BEFORE |= frozenset(w.translate(_LOOSE_TABLE) for w in _GLUE_BEFORE)
+_GLUE_AFTER |= frozenset(w.translate(_LOOSE_TABLE) for w in _GLUE_AFTER)
+# Words the fuzzy matcher looks at: six or more Latin letters (pairs of Latin words, 9+ characters, see fuzzy).
 _LATIN_TOKEN = re.compile(r"(?<![^ ])[a-z]{6,}(?![^ ])")
-_LATIN_PAIR = re.compile(r"(?<![^ ])(?=([a-z]+ [a-z]+)(?![^ ]))")
 
 
 @dataclass(frozen=True)
@@ -65,9 +133,9 @@ class Place:
     name: str
 
 
-@dataclass(frozen=True)
-class PlaceHit:
-    """A name found in the matching key: [start, end) on the key, what it names."""
+class PlaceHit(NamedTuple):
+    """A name found in the matching key: [start, end) on the key, what it names (a named tuple:
+    several are made per message)."""
 
     start: int
     end: int
@@ -78,15 +146,14 @@ class PlaceHit:
     fuzzy: bool = False
 
 
-@dataclass(frozen=True)
-class PlaceResult:
+class PlaceResult(NamedTuple):
     """The district and station decided for a message, with the evidence."""
 
     district: str | None
     station: str | None
     confidence: float
     reasons: tuple[str, ...] = ()
-    hits: tuple[PlaceHit, ...] = field(default_factory=tuple)
+    hits: tuple[PlaceHit, ...] = ()
 
 
 @dataclass
@@ -128,8 +195,7 @@ def _is_arabic(char: str) -> bool:
 class Gazetteer:
     """The KP gazetteer compiled for matching."""
 
-    def __init__(self, data: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
-                 common_words: Iterable[str] = ()) -> None:
+    def __init__(self, data: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None, common_words: Iterable[str] = ()) -> None:
         extra = extra or {}
         self.version = str(data.get("version", "0"))
         self.districts: list[str] = []
@@ -176,28 +242,19 @@ class Gazetteer:
             if key and not (key in entries and entries[key].places):
                 entry(key).stop = True
         ambiguous = {**dict(data.get("ambiguous", {})), **dict(extra.get("ambiguous", {}))}
-        self._ambiguous = frozenset(k for k in (matching_key(str(n)) for n in ambiguous) if k)
-        self._context = frozenset(
-            k for k in (matching_key(str(w)) for w in extra.get("context_words", [])) if k
-        )
-        self._region = frozenset(
-            k for k in (matching_key(str(w)) for w in extra.get("region_words", [])) if k
-        )
-        self._destination_before = tuple(
-            " " + k + " " for k in (matching_key(str(w)) for w in extra.get("destination_before", [])) if k)
-        self._destination_after = tuple(
-            " " + k for k in (matching_key(str(w)) for w in extra.get("destination_after", [])) if k)
+        # An ambiguous name is ambiguous in its inflected forms too (منڈا, منڈے).
+        self._ambiguous = frozenset(v for k in (matching_key(str(n)) for n in ambiguous) if k for v in _variants(k))
+        self._context = frozenset(k for k in (matching_key(str(w)) for w in extra.get("context_words", [])) if k)
+        self._region = frozenset(k for k in (matching_key(str(w)) for w in extra.get("region_words", [])) if k)
+        self._destination_before = tuple(" " + k + " " for k in (matching_key(str(w)) for w in extra.get("destination_before", [])) if k)
+        self._destination_after = tuple(" " + k for k in (matching_key(str(w)) for w in extra.get("destination_after", [])) if k)
         # A postposition right after a name that opens the message ("کالام میں ...", "غازی سے ...").
-        self._lead = frozenset(
-            k for k in (matching_key(str(w)) for w in extra.get("lead_context_words", [])) if k
-        )
+        self._lead = frozenset(k for k in (matching_key(str(w)) for w in extra.get("lead_context_words", [])) if k)
         # Words around a KP name that make it the sender's home, a destination or a number plate
         # ("I am from Bannu", "Peshawar-bound", "Peshawar number gari"): with a place outside KP
         # named too, the event happened outside.
-        self._aside_before = tuple(
-            " " + k + " " for k in (matching_key(str(w)) for w in extra.get("aside_before", [])) if k)
-        self._aside_after = tuple(
-            " " + k for k in (matching_key(str(w)) for w in extra.get("aside_after", [])) if k)
+        self._aside_before = tuple(" " + k + " " for k in (matching_key(str(w)) for w in extra.get("aside_before", [])) if k)
+        self._aside_after = tuple(" " + k for k in (matching_key(str(w)) for w in extra.get("aside_after", [])) if k)
 
         self._entries = list(entries.values())
         self._automaton: Any = ahocorasick.Automaton()
@@ -220,8 +277,7 @@ class Gazetteer:
         # Fuzzy candidates: Latin-script names of KP places, bucketed by first letter.
         common = {matching_key(w) for w in common_words}
         # A one-word place name that is also an everyday word needs context like an ambiguous one.
-        self._ambiguous = self._ambiguous | frozenset(
-            e.key for e in entries.values() if e.places and " " not in e.key and e.key in common)
+        self._ambiguous = self._ambiguous | frozenset(e.key for e in entries.values() if e.places and " " not in e.key and e.key in common)
         common.update(k for k in entries if k and not any(e.places for e in [entries[k]]))
         self._common = frozenset(common)
         self._fuzzy_single: dict[str, list[str]] = {}
@@ -238,8 +294,7 @@ class Gazetteer:
         self._by_key = {e.key: e for e in self._entries if e.places}
 
     @classmethod
-    def load(cls, path: Path | None = None, *, extra_path: Path | None = None,
-             common_words: Iterable[str] = ()) -> Gazetteer:
+    def load(cls, path: Path | None = None, *, extra_path: Path | None = None, common_words: Iterable[str] = ()) -> Gazetteer:
         """Load the gazetteer data file (and the engine's own additions)."""
         path = path or DATA_DIR / "gazetteer.json"
         extra_path = extra_path or DATA_DIR / "places_extra.json"
@@ -250,37 +305,50 @@ class Gazetteer:
 
     # -- matching ------------------------------------------------------------------------------
     def _boundary_ok(self, key: str, start: int, end: int, name: str) -> bool:
+        glued = False
         if start > 0:
             before = key[start - 1]
-            if before != " " and not (_is_arabic(name[0]) and before in _NON_JOINING):
-                return False
+            if before != " ":
+                if not (_is_arabic(name[0]) and before in _NON_JOINING):
+                    return False
+                # Glued to the word before (سےسوات): only behind a short function word, never
+                # inside an ordinary word (کروانے is not Wana, ہوٹل is not Thall).
+                if key[key.rfind(" ", 0, start) + 1 : start] not in _GLUE_BEFORE:
+                    return False
+                glued = True
         if end < len(key):
             after = key[end]
-            if after != " " and not (_is_arabic(name[-1]) and name[-1] in _NON_JOINING
-                                     and _is_arabic(after)):
-                return False
+            if after != " ":
+                if glued or not (_is_arabic(name[-1]) and name[-1] in _NON_JOINING and _is_arabic(after)):
+                    return False
+                # Glued to the word after (پشاورمیں): only a postposition may follow.
+                stop = key.find(" ", end)
+                if key[end : stop if stop != -1 else len(key)] not in _GLUE_AFTER:
+                    return False
         return True
 
     def _has_context(self, key: str, start: int, end: int, display: str | None) -> bool:
-        before = key[max(0, start - 80):start].split()[-2:]
-        after = key[end:end + 80].split()[:2]
+        before = key[max(0, start - 80) : start].split()[-2:]
+        after = key[end : end + 80].split()[:2]
         if start == 0 and after and after[0] in self._lead:
             return True
-        if any(w in self._context for w in (*before, *after)):
+        # A postposition counts only after the name and a preposition only before it: in "... ډیسک
+        # کښې خور ډېره" the کښې belongs to the word before, not to the name.
+        context = self._context
+        if any(w in context and w not in _PREPOSITIONS for w in after) or any(w in context and w not in _POSTPOSITIONS for w in before):
             return True
-        pairs = [" ".join(before[-2:]), " ".join(after[:2])]
-        if any(p in self._context for p in pairs):
+        pair_before, pair_after = " ".join(before[-2:]), " ".join(after[:2])
+        if (pair_after in context and pair_after not in _PREPOSITIONS) or (pair_before in context and pair_before not in _POSTPOSITIONS):
             return True
         name = key[start:end]
         if display is not None and name.isascii() and not display.isupper():
             # A capitalised Latin name that is not the first word of a sentence.
-            pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in name.split()) + r"\b",
-                                 re.IGNORECASE)
+            pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in name.split()) + r"\b", re.IGNORECASE)
             for count, match in enumerate(pattern.finditer(display)):
                 if count >= 20:
                     break
                 if display[match.start()].isupper():
-                    head = display[max(0, match.start() - 40):match.start()].rstrip()
+                    head = display[max(0, match.start() - 40) : match.start()].rstrip()
                     if head and head[-1] not in ".!?\n":
                         return True
         return False
@@ -313,8 +381,7 @@ class Gazetteer:
                 hits.append(PlaceHit(start, end, item.key, _OUTSIDE, outside_name=item.outside))
         hits.sort(key=lambda h: h.start)
         # Ambiguous names need context or a confirming place of the same district.
-        confirmed = {p.district for h in hits if h.role == _KP and h.text not in self._ambiguous
-                     for p in h.places}
+        confirmed = {p.district for h in hits if h.role == _KP and h.text not in self._ambiguous for p in h.places}
         result: list[PlaceHit] = []
         for hit in hits:
             if hit.role == _KP and hit.text in self._ambiguous:
@@ -324,8 +391,7 @@ class Gazetteer:
                 one_district = len({p.district for p in hit.places}) == 1
                 if not same and not (one_district and self._has_context(key, hit.start, hit.end, display)):
                     continue
-            if hit.role == _KP and key[hit.end:hit.end + 12].split()[:1] and \
-                    key[hit.end:hit.end + 12].split(maxsplit=1)[0] in self._region:
+            if hit.role == _KP and key[hit.end : hit.end + 12].split()[:1] and key[hit.end : hit.end + 12].split(maxsplit=1)[0] in self._region:
                 continue  # "Bannu region", "ملاکنڈ ڈویژن": a region, not the district
             result.append(hit)
         return result
@@ -355,8 +421,7 @@ class Gazetteer:
             item = self._entries[index]
             end = end_index + 1
             start = end - len(item.key)
-            if self._boundary_ok(folded, start, end, item.key.translate(_LOOSE_TABLE)) and \
-                    not any(s <= start < e for s, e in covered):
+            if self._boundary_ok(folded, start, end, item.key.translate(_LOOSE_TABLE)) and not any(s <= start < e for s, e in covered):
                 found.append((start, end, item))
         found.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         taken = bytearray(len(key))
@@ -390,24 +455,27 @@ class Gazetteer:
             if name is not None and name in by_key and not _affixed(token, name):
                 hits.append(PlaceHit(start, start + len(token), token, _KP, tuple(by_key[name].places), fuzzy=True))
         if self._fuzzy_double and not hits:
-            for match in _LATIN_PAIR.finditer(key):
-                pair = match.group(1)
-                start = match.start()
-                if len(pair) < 9:
-                    continue
-                first, second = pair.split(" ")
-                if first in common or second in common or pair in by_key or any(s <= start < e for s, e in covered):
-                    continue
-                name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-                if name is not None and name in by_key and not _affixed(pair, name):
-                    hits.append(PlaceHit(start, start + len(pair), pair, _KP, tuple(by_key[name].places), fuzzy=True))
+            # Every two neighbouring words of Latin letters ([a-z]+ [a-z]+ between spaces), walked
+            # word by word: cheaper than a regex that stops at every word.
+            previous = ""
+            previous_start = position = 0
+            for word in key.split(" "):
+                latin = word.isascii() and word.isalpha() and word.islower()
+                if latin and previous and len(previous) + len(word) >= 8 and previous not in common and word not in common:
+                    pair = previous + " " + word
+                    start = previous_start
+                    if pair not in by_key and not any(s <= start < e for s, e in covered):
+                        name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+                        if name is not None and name in by_key and not _affixed(pair, name):
+                            hits.append(PlaceHit(start, start + len(pair), pair, _KP, tuple(by_key[name].places), fuzzy=True))
+                previous, previous_start = (word, position) if latin else ("", 0)
+                position += len(word) + 1
         return hits
 
-    def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None,
-               after_words: tuple[str, ...] | None = None) -> bool:
+    def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None, after_words: tuple[str, ...] | None = None) -> bool:
         """Whether a KP name is the sender's home, a destination or a number plate, not the scene."""
-        before = key[max(0, hit.start - 30):hit.start]
-        after = key[hit.end:hit.end + 30]
+        before = key[max(0, hit.start - 30) : hit.start]
+        after = key[hit.end : hit.end + 30]
         if before and not before.endswith(" "):
             before += " "
         before_words = self._aside_before if before_words is None else before_words

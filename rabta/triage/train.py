@@ -41,8 +41,7 @@ WEIGHT_FLOOR = 1e-4  # weights smaller than this are dropped from the file
 class TrainSettings:
     """Hyper-parameters (kept together so evaluation can report them)."""
 
-    def __init__(self, c_category: float = C_CATEGORY, c_urgency: float = C_URGENCY,
-                 c_sensitive: float = C_SENSITIVE) -> None:
+    def __init__(self, c_category: float = C_CATEGORY, c_urgency: float = C_URGENCY, c_sensitive: float = C_SENSITIVE) -> None:
         self.c_category = c_category
         self.c_urgency = c_urgency
         self.c_sensitive = c_sensitive
@@ -132,7 +131,7 @@ def _trigram_llr(examples: Sequence[Example]) -> dict[str, float]:
             continue
         for word in identifier.latin_words(example.text):
             padded = f" {word} "
-            counts[example.language].update(padded[i:i + 3] for i in range(len(padded) - 2))
+            counts[example.language].update(padded[i : i + 3] for i in range(len(padded) - 2))
     ru, en = counts["ur-Latn"], counts["en"]
     total_ru, total_en = sum(ru.values()), sum(en.values())
     if not total_ru or not total_en:
@@ -162,7 +161,7 @@ def train_model(examples: Sequence[Example], settings: TrainSettings | None = No
     weights = np.hstack([cat_coef, urg_coef, sens_coef[:, None]])
     bias = np.concatenate([cat_bias, urg_bias, [sens_bias]])
     char_block = weights[: 1 << CHAR_BITS]
-    word_block = weights[1 << CHAR_BITS:]
+    word_block = weights[1 << CHAR_BITS :]
     rows = np.flatnonzero(np.abs(char_block).max(axis=1) >= WEIGHT_FLOOR).astype(np.int32)
     trigrams = _trigram_llr(examples)
     meta = {

@@ -1,4 +1,4 @@
-"""The whole journey in a browser: citizen → live inbox → DPO acknowledges → reply → closed."""
+"""The whole journey in a browser: citizen → live inbox → DPO acknowledges → reply approved by a supervisor → closed."""
 
 from __future__ import annotations
 
@@ -54,12 +54,32 @@ def test_citizen_to_closed_case(browser: Any, live_server: Any, demo: None) -> N
     dpo.click("[data-testid=acknowledge]")
     assert "Acknowledged" in dpo.inner_text("[data-testid=case-status]")
 
-    # The operator answers the citizen, then closes with an outcome.
+    # The operator answers the citizen; under RABTA_REPLY_APPROVAL=operators (the default and the
+    # demo's setting) the answer waits for a supervisor and the citizen does not see it yet.
     operator.reload()
     operator.fill("[data-testid=reply-form] textarea", "آپ کی درخواست پر ایف آئی آر درج کر لی گئی ہے۔")
     operator.click("[data-testid=reply-form] button[type=submit]")
+    assert "waiting for a supervisor" in operator.inner_text(".messages")
+    assert operator.get_attribute("[data-testid=reply-draft]", "data-state") == "pending"
     citizen.goto(status_url)
+    assert citizen.locator("[data-testid=public-answer]").count() == 0
+
+    # The supervisor finds it in the approval queue and approves it: it goes out at once.
+    supervisor = browser.new_context(locale="en-GB").new_page()
+    _log_in(supervisor, base, "supervisor_cpo")
+    supervisor.goto(f"{base}/cases/")
+    supervisor.click("[data-testid=queue-approval]")
+    supervisor.wait_for_selector(f"tr[data-ref='{ref}']")
+    supervisor.click(f"a:text('{ref}')")
+    assert "ایف آئی آر" in supervisor.inner_text("[data-testid=reply-draft]")
+    supervisor.click("[data-testid=approve-form] button[type=submit]")
+    assert "approved and sent" in supervisor.inner_text(".messages")
+    assert supervisor.locator("[data-testid=reply-draft]").count() == 0
+    citizen.reload()
     assert "ایف آئی آر درج کر لی گئی ہے" in citizen.inner_text("[data-testid=public-answer]")
+
+    # The operator closes the case with an outcome.
+    operator.reload()
     operator.select_option("[data-testid=close-form] select[name=outcome]", "relief_granted")
     operator.click("[data-testid=close-form] button[type=submit]")
     assert "Closed" in operator.inner_text("[data-testid=case-status]")
@@ -71,8 +91,8 @@ def test_citizen_to_closed_case(browser: Any, live_server: Any, demo: None) -> N
 
     # The timeline and the audit trail show each step.
     kinds = operator.eval_on_selector_all("[data-testid=timeline] li", "els => els.map(e => e.dataset.kind)")
-    for kind in ("opened", "triaged", "routed", "acknowledged", "replied", "closed"):
+    for kind in ("opened", "triaged", "routed", "acknowledged", "reply_drafted", "reply_approved", "replied", "closed"):
         assert kind in kinds
     case = Case.objects.get(ref=ref)
     logged = list(AuditEvent.objects.filter(object_type="cases.case", object_id=str(case.pk)).order_by("seq").values_list("action", flat=True))
-    assert logged == ["case.opened", "case.acknowledged", "case.replied", "case.closed"]
+    assert logged == ["case.opened", "case.acknowledged", "case.reply_drafted", "case.reply_approved", "case.replied", "case.closed"]

@@ -11,7 +11,7 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from rabta.cases import actions, clocks
-from rabta.cases.models import Case, CaseEvent, ConsoleEvent, TriageCorrection
+from rabta.cases.models import Case, CaseEvent, ConsoleEvent, ReplyDraft, TriageCorrection
 from rabta.core.models import AuditEvent
 from rabta.intake import actions as intake
 from rabta.intake.models import InboundEvent, Message
@@ -71,10 +71,16 @@ def test_redelivery_and_reprocessing_make_nothing_twice() -> None:
 
 def test_a_malformed_delivery_is_kept_and_marked() -> None:
     stored = intake.store_inbound_event(channel=intake.web_form_channel(), platform_id="bad-1", headers={}, body=b"\xff\xfe not json")
-    with pytest.raises(ValueError, match="not JSON"):
-        intake.process_inbound_event(event_id=stored.event.pk)
+    good = intake.store_inbound_event(
+        channel=intake.web_form_channel(), platform_id="good-1", headers={},
+        body=json.dumps({"submission_id": "good-1", "text": "Chori ho gayi Mardan"}).encode(),
+    )
+    messages = intake.process_inbound_events(event_ids=[stored.event.pk, good.event.pk])
+    assert [m.event_id for m in messages] == [good.event.pk]  # the rest of the batch goes on
     event = InboundEvent.objects.get(pk=stored.event.pk)
-    assert event.state == "pending"  # kept for a fixed parser or an operator, never lost
+    assert event.state == "failed"  # kept, raw bytes and all, with the reason: never lost, never retried blindly
+    assert "not JSON" in event.last_error
+    assert bytes(event.body) == b"\xff\xfe not json"
     assert not Message.objects.filter(event=event).exists()
 
 
@@ -89,12 +95,15 @@ def test_officer_acknowledges_operator_replies_and_closes(login_as: Any) -> None
     assert case.acknowledged_at is not None
     again = actions.acknowledge_case(actor=dpo, case=case)
     assert again.acknowledged_at == case.acknowledged_at
-    actions.reply_to_citizen(actor=operator, case=case, text="آپ کی شکایت درج کر لی گئی ہے۔")
+    draft = actions.reply_to_citizen(actor=operator, case=case, text="آپ کی شکایت درج کر لی گئی ہے۔")
+    # An operator's reply waits for a supervisor (RABTA_REPLY_APPROVAL=operators, the default).
+    assert isinstance(draft, ReplyDraft)
+    actions.approve_reply(actor=User.objects.get(username="supervisor_cpo"), draft=draft)
     case = actions.close_case(actor=operator, case=case, outcome="relief_granted", note="bike recovered")
     assert case.status == "closed"
     assert case.outcome == "relief_granted"
     actions_logged = set(AuditEvent.objects.filter(object_id=str(case.pk), object_type="cases.case").values_list("action", flat=True))
-    assert {"case.opened", "case.acknowledged", "case.replied", "case.closed"} <= actions_logged
+    assert {"case.opened", "case.acknowledged", "case.reply_drafted", "case.reply_approved", "case.replied", "case.closed"} <= actions_logged
     status = Client().get(f"/track/{case.ref}/{case.tracking_code}/")
     assert status.status_code == 200
     body = status.content.decode()

@@ -8,8 +8,7 @@ from pathlib import Path
 from rabta.triage.cli import main
 from rabta.triage.model import CATEGORIES, URGENCIES
 
-CONTRACT_KEYS = {"id", "language", "category", "urgency", "district", "police_station", "sensitive", "pii",
-                 "redacted_text", "confidence", "reasons"}
+CONTRACT_KEYS = {"id", "language", "category", "urgency", "district", "police_station", "sensitive", "pii", "redacted_text", "confidence", "reasons"}
 CONFIDENCE_KEYS = {"category", "urgency", "language", "district", "sensitive"}
 
 
@@ -70,15 +69,20 @@ def test_good_lines_in_order(tmp_path: Path) -> None:
 
 
 def test_bad_lines_give_error_lines_and_processing_goes_on(tmp_path: Path) -> None:
-    payload = b"\n".join([
-        b'{"id": "a", "text": "salam"}',
-        b"not json at all",
-        b'{"id": "b"}',
-        b'{"id": "c", "text": 42}',
-        b"[1, 2, 3]",
-        b"",
-        b'{"id": "d", "text": "theek hai shukriya"}',
-    ]) + b"\n"
+    payload = (
+        b"\n".join(
+            [
+                b'{"id": "a", "text": "salam"}',
+                b"not json at all",
+                b'{"id": "b"}',
+                b'{"id": "c", "text": 42}',
+                b"[1, 2, 3]",
+                b"",
+                b'{"id": "d", "text": "theek hai shukriya"}',
+            ]
+        )
+        + b"\n"
+    )
     out = run(tmp_path, payload)
     assert len(out) == 7
     assert out[0]["id"] == "a"
@@ -94,8 +98,7 @@ def test_bad_lines_give_error_lines_and_processing_goes_on(tmp_path: Path) -> No
 
 
 def test_extra_keys_are_carried_and_do_not_override(tmp_path: Path) -> None:
-    line = {"id": 17, "text": "Peshawar mein traffic jam hai", "channel": "whatsapp", "meta": {"x": [1, 2]},
-            "category": "spoofed"}
+    line = {"id": 17, "text": "Peshawar mein traffic jam hai", "channel": "whatsapp", "meta": {"x": [1, 2]}, "category": "spoofed"}
     out = run(tmp_path, (json.dumps(line) + "\n").encode())
     assert out[0]["id"] == 17
     assert out[0]["channel"] == "whatsapp"
@@ -105,10 +108,12 @@ def test_extra_keys_are_carried_and_do_not_override(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_bom_surrogates_and_control_characters(tmp_path: Path) -> None:
-    payload = (b'\xef\xbb\xbf{"id": "bom", "text": "ok"}\n'
-               b'{"id": "bytes", "text": "abc \xff\xfe def"}\n'
-               b'{"id": "sur", "text": "a \\ud800 b \\udfff"}\n'
-               b'{"id": "ctl", "text": "\\u0000\\u0007\\u001b[31m red \\u202e"}\n')
+    payload = (
+        b'\xef\xbb\xbf{"id": "bom", "text": "ok"}\n'
+        b'{"id": "bytes", "text": "abc \xff\xfe def"}\n'
+        b'{"id": "sur", "text": "a \\ud800 b \\udfff"}\n'
+        b'{"id": "ctl", "text": "\\u0000\\u0007\\u001b[31m red \\u202e"}\n'
+    )
     out = run(tmp_path, payload)
     assert [o["id"] for o in out] == ["bom", "bytes", "sur", "ctl"]
     for line in out:

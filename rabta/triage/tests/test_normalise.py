@@ -68,7 +68,7 @@ def test_offsets_point_at_the_original_word() -> None:
     text = "Sir!!  Hayatabad mein firing"
     key, offsets = matching_key_with_offsets(text)
     start = key.index("hayatabad")
-    assert text[offsets[start]:offsets[start + len("hayatabad") - 1] + 1] == "Hayatabad"
+    assert text[offsets[start] : offsets[start + len("hayatabad") - 1] + 1] == "Hayatabad"
 
 
 def test_display_form_keeps_the_text() -> None:

@@ -51,29 +51,32 @@ FORMATS = [
 @pytest.mark.parametrize(("text", "kind", "value"), FORMATS)
 def test_format_detected_with_exact_span(text: str, kind: str, value: str) -> None:
     spans = find_pii(text)
-    assert [(s.kind, text[s.start:s.end]) for s in spans] == [(kind, value)]
+    assert [(s.kind, text[s.start : s.end]) for s in spans] == [(kind, value)]
     start = text.index(value)
     assert (spans[0].start, spans[0].end) == (start, start + len(value))
     placeholder = "[" + ("PHONE" if kind == "phone" else kind.upper()) + "]"
-    assert redact(text, spans) == text[:start] + placeholder + text[start + len(value):]
+    assert redact(text, spans) == text[:start] + placeholder + text[start + len(value) :]
 
 
-@pytest.mark.parametrize("text", [
-    "call 15 now",
-    "Rescue 1122 came late",
-    "1715 helpline",
-    "FIR no 123/2024",
-    "Phase 3 Hayatabad",
-    "G-9 Islamabad",
-    "sector F-10",
-    "PTI 2024 jalsa",
-    "Rs 5000 bribe",
-    "DPO 1122",
-    "year 2023 and 2024",
-    "12 saal ka bacha",
-    "",
-    "😀",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 15 now",
+        "Rescue 1122 came late",
+        "1715 helpline",
+        "FIR no 123/2024",
+        "Phase 3 Hayatabad",
+        "G-9 Islamabad",
+        "sector F-10",
+        "PTI 2024 jalsa",
+        "Rs 5000 bribe",
+        "DPO 1122",
+        "year 2023 and 2024",
+        "12 saal ka bacha",
+        "",
+        "😀",
+    ],
+)
 def test_not_personal_data(text: str) -> None:
     assert find_pii(text) == []
 

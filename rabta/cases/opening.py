@@ -1,0 +1,263 @@
+"""Opening cases from inbound messages, a batch at a time.
+
+Intake hands over the messages of a batch of deliveries (one transaction). For each message the
+triage engine runs (the whole batch at once), then the message joins its conversation's open case
+or opens a new one: placed, routed, clocked, auto-assigned inside a desk. Everything the batch
+writes goes in with a handful of statements whatever its size: the cases, their timeline steps,
+one audit entry per opened case (one round trip for all), the notifications in the outbox and the
+console events, all in the caller's transaction (a transactional outbox: a notification exists
+exactly when its case does). After commit one task delivers the batch's notifications and one
+wake-up tells the open consoles.
+
+Two phases, because a message row needs its case and a case's timeline needs its message:
+`open_or_join_cases` (before the messages are written) and `record_openings` (after).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from rabta.cases import policy
+from rabta.cases.models import Case, CaseEvent, CaseRefCounter, ConsoleEvent
+from rabta.core import audit
+from rabta.intake.models import Contact, Conversation, Message
+from rabta.org.models import District, PoliceStation, PostHolding
+
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+@dataclass
+class Incoming:
+    """A citizen's message about to be stored: what opening needs of it."""
+
+    conversation: Conversation
+    contact: Contact
+    channel_kind: str
+    text: str
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Opening:
+    """Where one message went: its case, and whether this batch opened it."""
+
+    case: Case
+    opened: bool
+    result: dict[str, Any]
+    decision: policy.Routed | None = None
+    assigned_to: str = ""
+
+
+class _Places:
+    """District and station rows for a batch, each read once."""
+
+    def __init__(self) -> None:
+        self.by_slug: dict[str, District | None] = {}
+        self.by_name: dict[str, District | None] = {}
+        self.stations: dict[tuple[int, str], PoliceStation | None] = {}
+
+    def place(self, result: dict[str, Any], hints: dict[str, Any]) -> tuple[District | None, PoliceStation | None]:
+        district = None
+        hinted = hints.get("district")
+        if hinted:
+            slug = str(hinted)
+            if slug not in self.by_slug:
+                self.by_slug[slug] = District.objects.filter(slug=slug).select_related("region").first()
+            district = self.by_slug[slug]
+        if district is None and result.get("district"):
+            name = str(result["district"])
+            if name not in self.by_name:
+                self.by_name[name] = District.objects.filter(name_en=name).select_related("region").first()
+            district = self.by_name[name]
+        station = None
+        if district is not None and result.get("police_station"):
+            key = (district.pk, str(result["police_station"]).lower())
+            if key not in self.stations:
+                self.stations[key] = PoliceStation.objects.filter(district=district, name_en__iexact=key[1]).first()
+            station = self.stations[key]
+        return district, station
+
+
+def _allocate_refs(keys: list[str]) -> list[int]:
+    """The next case numbers for these counter keys (one per entry, in order), atomically."""
+    wanted: dict[str, int] = defaultdict(int)
+    for key in keys:
+        wanted[key] += 1
+    CaseRefCounter.objects.bulk_create([CaseRefCounter(key=k, value=0) for k in sorted(wanted)], ignore_conflicts=True)
+    table = connection.ops.quote_name(CaseRefCounter._meta.db_table)
+    last: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for key in sorted(wanted):  # a fixed order: two batches never wait on each other's counters crosswise
+            cursor.execute(f"UPDATE {table} SET value = value + %s WHERE key = %s RETURNING value", [wanted[key], key])  # noqa: S608
+            last[key] = cursor.fetchone()[0]
+    start = {key: last[key] - wanted[key] for key in wanted}
+    numbers = []
+    for key in keys:
+        start[key] += 1
+        numbers.append(start[key])
+    return numbers
+
+
+def _auto_assign(openings: list[Opening]) -> None:
+    """Fair auto-assignment inside a desk: round robin over its officers, each up to a cap of open cases."""
+    from rabta.routing.policy import MemberLoad, assign_round_robin
+
+    by_post: dict[int, list[Opening]] = defaultdict(list)
+    for opening in openings:
+        if opening.decision is not None and opening.decision.post.is_desk:
+            by_post[opening.case.post_id].append(opening)
+    for post_id, items in by_post.items():
+        holders = {
+            h.user.get_username(): h.user
+            for h in PostHolding.objects.filter(post_id=post_id, ended_at__isnull=True).select_related("user")
+        }
+        if len(holders) < 2:
+            continue
+        loads: dict[str, int] = dict(
+            Case.objects.filter(assignee__username__in=holders, status__in=policy.OPEN_STATUSES)
+            .values_list("assignee__username")
+            .annotate(n=Count("pk", filter=Q(post_id=post_id)))
+        )
+        last = (
+            Case.objects.filter(post_id=post_id, assignee__isnull=False)
+            .order_by("-opened_at").values_list("assignee__username", flat=True).first()
+        )
+        for opening in items:
+            chosen = assign_round_robin([MemberLoad(u, loads.get(u, 0)) for u in holders], last, settings.RABTA_DESK_CAP)
+            if chosen is None:
+                continue
+            opening.case.assignee = holders[chosen]
+            opening.assigned_to = chosen
+            loads[chosen] = loads.get(chosen, 0) + 1
+            last = chosen
+
+
+def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) -> list[Opening]:
+    """Triage each message and join its conversation's open case, or open, route and clock a new one.
+
+    Runs inside the caller's transaction. Messages of one conversation in the batch go to one case.
+    """
+    from rabta.triage import Engine
+
+    if not items:
+        return []
+    now = now or timezone.now()
+    results = Engine.default().triage_many([i.text for i in items], channels=[i.channel_kind for i in items])
+    conversation_ids = sorted({i.conversation.pk for i in items})
+    open_cases: dict[int, Case] = {}
+    for case in (
+        Case.objects.select_for_update(of=("self",))
+        .filter(conversation_id__in=conversation_ids, status__in=policy.OPEN_STATUSES)
+        .select_related("region", "district")
+        .order_by("opened_at", "pk")
+    ):
+        open_cases[case.conversation_id] = case  # the newest open case of each conversation wins
+
+    places, routes = _Places(), policy.RouteCache()
+    openings: list[Opening] = []
+    new: list[Opening] = []
+    year = timezone.localtime(now).year
+    for item, result in zip(items, results, strict=True):
+        existing = open_cases.get(item.conversation.pk)
+        if existing is not None:
+            openings.append(Opening(existing, opened=False, result=result))
+            continue
+        sensitive = bool(result["sensitive"] or item.hints.get("confidential"))
+        district, station = places.place(result, item.hints)
+        decision = policy.route(
+            category=result["category"], urgency=result["urgency"], sensitive=sensitive, district=district, station=station,
+            is_rti=policy.looks_like_rti(item.text, result), cache=routes,
+        )
+        case = Case(
+            ref="",
+            tracking_code="".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8)),
+            status=Case.Status.ROUTED,
+            category=result["category"],
+            urgency=result["urgency"],
+            language=result["language"],
+            sensitive=sensitive,
+            region=district.region if district else None,
+            district=district,
+            station=station,
+            post=decision.post,
+            contact=item.contact,
+            conversation=item.conversation,
+            summary=result["redacted_text"][:2000],
+            triage=result,
+            routing=decision.as_dict(),
+            opened_at=now,
+            **policy.deadlines(category=result["category"], urgency=result["urgency"], opened_at=now, is_rti=decision.is_rti),
+        )
+        opening = Opening(case, opened=True, result=result, decision=decision)
+        open_cases[item.conversation.pk] = case
+        openings.append(opening)
+        new.append(opening)
+
+    if new:
+        keys = [f"{o.case.district.code if o.case.district else 'CPO'}-{year % 100:02d}" for o in new]
+        for opening, key, number in zip(new, keys, _allocate_refs(keys), strict=True):
+            opening.case.ref = f"KP-{key}-{number:06d}"
+        _auto_assign(new)
+        Case.objects.bulk_create([o.case for o in new])
+    return openings
+
+
+def record_openings(openings: list[Opening], messages: list[Message]) -> list[int]:
+    """The timeline, audit, notifications and console events of a batch. Returns the outbox ids' cases."""
+    from rabta.notify.actions import routing_notifications
+
+    now = timezone.now()
+    steps: list[CaseEvent] = []
+    entries: list[dict[str, Any]] = []
+    console: list[ConsoleEvent] = []
+    notices: list[tuple[Case, str]] = []
+    for opening, message in zip(openings, messages, strict=True):
+        case, result = opening.case, opening.result
+        if not opening.opened:
+            steps.append(CaseEvent(case=case, at=now, kind="message_received", data={"message_id": message.pk}))
+            console.append(ConsoleEvent(case=case, kind="case.message"))
+            continue
+        decision = opening.decision
+        assert decision is not None
+        steps.append(CaseEvent(case=case, at=now, kind="opened", data={"message_id": message.pk, "channel": message.channel.kind}, public=True))
+        steps.append(CaseEvent(case=case, at=now, kind="triaged", data={
+            "result": {k: result[k] for k in ("language", "category", "urgency", "district", "sensitive")},
+            "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")}))
+        steps.append(CaseEvent(case=case, at=now, kind="routed", text=decision.reason, data=decision.as_dict(), public=True))
+        if opening.assigned_to:
+            steps.append(CaseEvent(case=case, at=now, kind="assigned", data={"to": opening.assigned_to, "by": "round robin"}))
+        entries.append({
+            "actor": None, "actor_label": "system:intake", "action": "case.opened", "obj": case,
+            "after": {"post": decision.post.code, "category": case.category, "urgency": case.urgency, "sensitive": case.sensitive,
+                      "rule": decision.rule_id},
+            **case.audit_codes(),
+        })
+        console.append(ConsoleEvent(case=case, kind="case.opened"))
+        notices.extend((case, code) for code in (decision.post.code, *decision.also_notify))
+    CaseEvent.objects.bulk_create(steps)
+    audit.record_many(entries)
+    case_ids = routing_notifications(notices, reason="case.routed")
+    ConsoleEvent.objects.bulk_create(console)
+    transaction.on_commit(_after_commit(case_ids))
+    return case_ids
+
+
+def _after_commit(case_ids: list[int]) -> Any:
+    def run() -> None:
+        from rabta.cases.live import wake_consoles
+        from rabta.notify.actions import queue_case_notifications
+
+        if case_ids:
+            queue_case_notifications(case_ids)
+        wake_consoles()
+
+    return run
