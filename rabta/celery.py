@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rabta.settings")
 app = Celery("rabta")
@@ -25,3 +25,17 @@ def _fresh_database_pool(**_: Any) -> None:
     DatabaseWrapper._connection_pools.clear()
     for conn in connections.all(initialized_only=True):
         conn.connection = None
+
+
+@task_postrun.connect
+def _connection_back_to_the_pool(sender: Any = None, **_: Any) -> None:
+    """After each task the connection goes back to this process's pool: kept open, checked
+    before its next use (see CELERY_DB_REUSE_MAX in settings). Not for a task run eagerly inside
+    a caller's code (tests, the embedded mode): the caller's connection is the caller's."""
+    from django.db import connections
+
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()

@@ -37,10 +37,11 @@ class Case(models.Model):
     language = models.CharField(max_length=10, blank=True)
     sensitive = models.BooleanField(default=False)
     region = models.ForeignKey("org.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey("org.District", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    # Leading columns of the composite indexes below serve these keys' lookups: no second index to write.
+    district = models.ForeignKey("org.District", null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False)
     station = models.ForeignKey("org.PoliceStation", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    post = models.ForeignKey("org.Post", on_delete=models.PROTECT, related_name="cases")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    post = models.ForeignKey("org.Post", on_delete=models.PROTECT, related_name="cases", db_index=False)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False)
     contact = models.ForeignKey("intake.Contact", on_delete=models.PROTECT, related_name="cases")
     conversation = models.ForeignKey("intake.Conversation", on_delete=models.PROTECT, related_name="cases")
     summary = models.TextField(blank=True, help_text=_("The first message with personal data redacted."))
@@ -91,7 +92,7 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One step on a case's timeline. `public` steps are shown on the citizen's status page."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)  # case_event_case_idx leads with it
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -108,7 +109,11 @@ class CaseEvent(models.Model):
 
 
 class CaseRefCounter(models.Model):
-    """Per-district, per-year case numbers: KP-MRD-26-000123."""
+    """Per-district, per-year case numbers: KP-MRD-26-000123.
+
+    The counter itself on SQLite; on PostgreSQL a sequence per key takes over (see
+    cases/opening.py `_allocate_refs`) and this value is where that sequence starts.
+    """
 
     key = models.CharField(max_length=16, unique=True)
     value = models.PositiveIntegerField(default=0)

@@ -15,6 +15,7 @@ Two phases, because a message row needs its case and a case's timeline needs its
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -88,23 +89,72 @@ class _Places:
 
 
 def _allocate_refs(keys: list[str]) -> list[int]:
-    """The next case numbers for these counter keys (one per entry, in order), atomically."""
+    """The next case numbers for these counter keys (one per entry, in order).
+
+    On PostgreSQL each key (district and year, e.g. MRD-26) has a sequence: `nextval` takes no lock
+    that lasts to the end of the transaction, so two workers opening Mardan cases at once never
+    wait on each other (a counter row would hold its lock until the batch commits, and the batches
+    would go one at a time). A batch that rolls back leaves a gap in the numbers; a number is
+    never given twice. A key's sequence starts after the CaseRefCounter value, where cases were
+    numbered before. Elsewhere (SQLite, one writer at a time) the counter row is the sequence.
+    """
     wanted: dict[str, int] = defaultdict(int)
     for key in keys:
         wanted[key] += 1
+    given = _from_sequences(wanted) if connection.vendor == "postgresql" else _from_counters(wanted)
+    numbers = []
+    for key in keys:
+        numbers.append(given[key].pop(0))
+    return numbers
+
+
+def _sequence_name(key: str) -> str:
+    return "case_ref_" + re.sub(r"[^a-z0-9]+", "_", key.lower())
+
+
+def _from_sequences(wanted: dict[str, int]) -> dict[str, list[int]]:
+    names = {key: _sequence_name(key) for key in wanted}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NULL", [sorted(names.values())])
+        missing = {row[0] for row in cursor.fetchall()}
+        for key, name in sorted(names.items()):
+            if name in missing:
+                _create_sequence(cursor, key, name)
+        cursor.execute(
+            "SELECT k, nextval(n) FROM unnest(%s::text[], %s::text[], %s::int[]) AS t(k, n, c), generate_series(1, c)",
+            [list(names), list(names.values()), [wanted[k] for k in names]],
+        )
+        given: dict[str, list[int]] = defaultdict(list)
+        for key, number in cursor.fetchall():
+            given[key].append(number)
+    return {key: sorted(values) for key, values in given.items()}
+
+
+def _create_sequence(cursor: Any, key: str, name: str) -> None:
+    """Create a key's sequence, once, starting after any number the counter table gave out."""
+    from django.db import DatabaseError
+
+    start = (CaseRefCounter.objects.filter(key=key).values_list("value", flat=True).first() or 0) + 1
+    quoted = connection.ops.quote_name(name)
+    try:
+        with transaction.atomic():  # a savepoint: another worker creating it at the same moment is no error
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {quoted} START WITH {int(start)} MINVALUE 1")
+    except DatabaseError:
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is None:
+            raise
+
+
+def _from_counters(wanted: dict[str, int]) -> dict[str, list[int]]:
     CaseRefCounter.objects.bulk_create([CaseRefCounter(key=k, value=0) for k in sorted(wanted)], ignore_conflicts=True)
     table = connection.ops.quote_name(CaseRefCounter._meta.db_table)
-    last: dict[str, int] = {}
+    given: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
         for key in sorted(wanted):  # a fixed order: two batches never wait on each other's counters crosswise
             cursor.execute(f"UPDATE {table} SET value = value + %s WHERE key = %s RETURNING value", [wanted[key], key])  # noqa: S608
-            last[key] = cursor.fetchone()[0]
-    start = {key: last[key] - wanted[key] for key in wanted}
-    numbers = []
-    for key in keys:
-        start[key] += 1
-        numbers.append(start[key])
-    return numbers
+            last = cursor.fetchone()[0]
+            given[key] = list(range(last - wanted[key] + 1, last + 1))
+    return given
 
 
 def _auto_assign(openings: list[Opening]) -> None:

@@ -10,6 +10,7 @@ makes a second message or case.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,15 +71,23 @@ class _Work:
     conversation: Conversation | None = None
 
 
+def _by_channel(keys: set[tuple[int, str]], field: str) -> Q:
+    """(channel, value) pairs as one condition per channel: `channel = c AND field IN (...)`, OR-ed."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for channel_id, value in sorted(keys):
+        grouped[channel_id].append(value)
+    where = Q(pk__in=[])
+    for channel_id, values in grouped.items():
+        where |= Q(channel_id=channel_id, **{f"{field}__in": values})
+    return where
+
+
 def _contacts(work: list[_Work]) -> None:
     """Each sender's contact on its channel: found, or created with a citizen of its own."""
     keys = {(w.event.channel_id, w.parsed.sender_id) for w in work}
 
     def lookup() -> dict[tuple[int, str], Contact]:
-        where = Q()
-        for channel_id, sender in keys:
-            where |= Q(channel_id=channel_id, external_id=sender)
-        return {(c.channel_id, c.external_id): c for c in Contact.objects.filter(where)}
+        return {(c.channel_id, c.external_id): c for c in Contact.objects.filter(_by_channel(keys, "external_id"))}
 
     found = lookup()
     missing = sorted(keys - found.keys())
@@ -108,118 +117,166 @@ def _conversations(work: list[_Work]) -> None:
         assert w.contact is not None
         return (w.event.channel_id, w.parsed.thread_key or f"contact:{w.contact.external_id}")
 
-    keys = {key(w): w for w in work}
+    latest: dict[tuple[int, str], datetime] = {}
+    first: dict[tuple[int, str], _Work] = {}
+    for w in work:
+        k, at = key(w), w.parsed.sent_at or w.event.received_at
+        first.setdefault(k, w)
+        latest[k] = max(at, latest.get(k, at))
+    # New conversations start with their latest message time; existing ones are moved on below.
     Conversation.objects.bulk_create(
-        [Conversation(channel_id=k[0], thread_key=k[1], contact=w.contact) for k, w in sorted(keys.items())], ignore_conflicts=True
+        [Conversation(channel_id=k[0], thread_key=k[1], contact=w.contact, last_message_at=latest[k]) for k, w in sorted(first.items())],
+        ignore_conflicts=True,
     )
-    where = Q()
-    for channel_id, thread in keys:
-        where |= Q(channel_id=channel_id, thread_key=thread)
     # Locked in a fixed order: a second batch with the same conversation waits here, then joins the case.
-    found = {(c.channel_id, c.thread_key): c for c in Conversation.objects.select_for_update().filter(where).order_by("pk")}
-    latest: dict[int, datetime] = {}
+    found = {
+        (c.channel_id, c.thread_key): c
+        for c in Conversation.objects.select_for_update().filter(_by_channel(set(first), "thread_key")).order_by("pk")
+    }
+    changed = []
+    for k, conversation in found.items():
+        if conversation.last_message_at is None or conversation.last_message_at < latest[k]:
+            conversation.last_message_at = latest[k]
+            changed.append(conversation)
+    if changed:
+        Conversation.objects.bulk_update(changed, ["last_message_at"])
     for w in work:
         w.conversation = found[key(w)]
-        at = w.parsed.sent_at or w.event.received_at
-        latest[w.conversation.pk] = max(at, latest.get(w.conversation.pk, at))
-    changed = []
-    for conversation in found.values():
-        if conversation.pk in latest and (conversation.last_message_at is None or conversation.last_message_at < latest[conversation.pk]):
-            conversation.last_message_at = latest[conversation.pk]
-            changed.append(conversation)
-    Conversation.objects.bulk_update(changed, ["last_message_at"])
 
 
-def process_inbound_events(*, event_ids: list[int]) -> list[Message]:
+def process_inbound_events(*, event_ids: list[int], fill: int = 0) -> list[Message]:
     """Turn stored deliveries into messages and triaged, routed cases, in one transaction. Idempotent.
 
     Events already processed, or being processed by another worker right now, are skipped; a
     delivery that cannot be parsed is marked failed with its reason and the rest go on. Any other
     error rolls the whole batch back (nothing half-written) and the caller retries the events one
     by one, so one bad event never holds up the others.
+
+    `fill` tops the batch up to that many events with the oldest other pending ones no worker
+    holds. Under load the queue holds many small batches (one per group commit of the webhook
+    path); a worker that takes a batch takes the backlog with it, so the batches grow with the
+    load and the fixed cost of a transaction is shared. The tasks of the events taken this way
+    find them done and finish at once. Events that failed before are never taken along: they go
+    alone, through their own task, so one bad event cannot hold a batch back.
     """
+    now = timezone.now()
+    with transaction.atomic():
+        events = _claim(event_ids, fill)
+        if not events:
+            return []
+        try:
+            return _process(events, now)
+        except Exception as exc:  # rolled back whole; the caller retries these one by one
+            raise BatchFailed([e.pk for e in events]) from exc
+
+
+class BatchFailed(Exception):
+    """A batch rolled back; `event_ids` are every event it had taken (its own and the backlog's)."""
+
+    def __init__(self, event_ids: list[int]) -> None:
+        super().__init__(f"batch of {len(event_ids)} events rolled back")
+        self.event_ids = event_ids
+
+
+def _claim(event_ids: list[int], fill: int) -> list[InboundEvent]:
+    """Lock the given events still pending, topped up from the backlog to `fill`, oldest first."""
+    events = list(
+        InboundEvent.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("channel")
+        .filter(pk__in=event_ids, state=InboundEvent.State.PENDING)
+        .order_by("pk")
+    )
+    if len(events) < fill:
+        events += list(
+            InboundEvent.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("channel")
+            .filter(state=InboundEvent.State.PENDING, last_error="")  # never one that failed before: it goes alone
+            .exclude(pk__in=event_ids)
+            .order_by("received_at")[: fill - len(events)]
+        )
+        events.sort(key=lambda e: (e.received_at, e.pk))
+    return events
+
+
+def _process(events: list[InboundEvent], now: datetime) -> list[Message]:
     from rabta.cases.commands import officer_command
     from rabta.cases.opening import Incoming, open_or_join_cases, record_openings
 
-    now = timezone.now()
-    with transaction.atomic():
-        events = list(
-            InboundEvent.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("channel")
-            .filter(pk__in=event_ids, state=InboundEvent.State.PENDING)
-            .order_by("pk")
+    work: list[_Work] = []
+    finished: dict[str, list[int]] = {InboundEvent.State.DONE: [], InboundEvent.State.IGNORED: [], InboundEvent.State.FAILED: []}
+    errors: dict[int, str] = {}
+    for event in events:
+        try:
+            parsed = parsers.parse(event.channel.kind, bytes(event.body), event.headers, config=event.channel.config)
+        except parsers.NotAMessage as exc:
+            finished[InboundEvent.State.IGNORED].append(event.pk)
+            errors[event.pk] = str(exc)[:500]
+            continue
+        except (parsers.MalformedDelivery, ValueError, TypeError, KeyError) as exc:
+            finished[InboundEvent.State.FAILED].append(event.pk)
+            errors[event.pk] = f"{exc.__class__.__name__}: {exc}"[:2000]
+            continue
+        if officer_command(channel_kind=event.channel.kind, sender_phone=parsed.sender_phone, text=parsed.text, event_id=event.pk):
+            finished[InboundEvent.State.DONE].append(event.pk)
+            continue
+        work.append(_Work(event, parsed))
+    messages: list[Message] = []
+    if work:
+        _contacts(work)
+        _conversations(work)
+        openings = open_or_join_cases(
+            [
+                Incoming(
+                    conversation=w.conversation, contact=w.contact,  # type: ignore[arg-type]
+                    channel_kind=w.event.channel.kind, text=w.parsed.text, hints=w.parsed.hints,
+                )
+                for w in work
+            ],
+            now=now,
         )
-        if not events:
-            return []
-        work: list[_Work] = []
-        finished: dict[str, list[int]] = {InboundEvent.State.DONE: [], InboundEvent.State.IGNORED: [], InboundEvent.State.FAILED: []}
-        errors: dict[int, str] = {}
-        for event in events:
-            try:
-                parsed = parsers.parse(event.channel.kind, bytes(event.body), event.headers, config=event.channel.config)
-            except parsers.NotAMessage as exc:
-                finished[InboundEvent.State.IGNORED].append(event.pk)
-                errors[event.pk] = str(exc)[:500]
-                continue
-            except (parsers.MalformedDelivery, ValueError, TypeError, KeyError) as exc:
-                finished[InboundEvent.State.FAILED].append(event.pk)
-                errors[event.pk] = f"{exc.__class__.__name__}: {exc}"[:2000]
-                continue
-            if officer_command(channel_kind=event.channel.kind, sender_phone=parsed.sender_phone, text=parsed.text, event_id=event.pk):
-                finished[InboundEvent.State.DONE].append(event.pk)
-                continue
-            work.append(_Work(event, parsed))
-        messages: list[Message] = []
-        if work:
-            _contacts(work)
-            _conversations(work)
-            openings = open_or_join_cases(
-                [
-                    Incoming(
-                        conversation=w.conversation, contact=w.contact,  # type: ignore[arg-type]
-                        channel_kind=w.event.channel.kind, text=w.parsed.text, hints=w.parsed.hints,
-                    )
-                    for w in work
-                ],
-                now=now,
-            )
-            messages = Message.objects.bulk_create(
-                [
-                    Message(
-                        channel=w.event.channel, conversation=w.conversation, event=w.event, direction=Message.Direction.INBOUND,
-                        platform_id=w.parsed.platform_message_id[:255], text=w.parsed.text, at=w.parsed.sent_at or w.event.received_at,
-                        case=o.case, redacted_text=o.result["redacted_text"], language=o.result["language"],
-                    )
-                    for w, o in zip(work, openings, strict=True)
-                ]
-            )
-            Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        message=message, file=str(item["path"]), original_name=str(item.get("original_name", ""))[:255],
-                        content_type=str(item["content_type"]), size=int(item["size"]), sha256=str(item["sha256"]),
-                        exif_stripped=bool(item.get("exif_stripped")),
-                    )
-                    for w, message in zip(work, messages, strict=True)
-                    for item in w.parsed.hints.get("attachments", [])
-                ]
-            )
-            record_openings(openings, messages)
-            finished[InboundEvent.State.DONE].extend(w.event.pk for w in work)
-        for state, ids in finished.items():
-            if not ids:
-                continue
-            if state == InboundEvent.State.DONE:
-                InboundEvent.objects.filter(pk__in=ids).update(state=state, processed_at=now, last_error="", attempts=F("attempts") + 1)
-            else:
-                for pk in ids:
-                    InboundEvent.objects.filter(pk=pk).update(state=state, processed_at=now, last_error=errors[pk], attempts=F("attempts") + 1)
+        messages = Message.objects.bulk_create(
+            [
+                Message(
+                    channel=w.event.channel, conversation=w.conversation, event=w.event, direction=Message.Direction.INBOUND,
+                    platform_id=w.parsed.platform_message_id[:255], text=w.parsed.text, at=w.parsed.sent_at or w.event.received_at,
+                    case=o.case, redacted_text=o.result["redacted_text"], language=o.result["language"],
+                )
+                for w, o in zip(work, openings, strict=True)
+            ]
+        )
+        Attachment.objects.bulk_create(
+            [
+                Attachment(
+                    message=message, file=str(item["path"]), original_name=str(item.get("original_name", ""))[:255],
+                    content_type=str(item["content_type"]), size=int(item["size"]), sha256=str(item["sha256"]),
+                    exif_stripped=bool(item.get("exif_stripped")),
+                )
+                for w, message in zip(work, messages, strict=True)
+                for item in w.parsed.hints.get("attachments", [])
+            ]
+        )
+        record_openings(openings, messages)
+        finished[InboundEvent.State.DONE].extend(w.event.pk for w in work)
+    for state, ids in finished.items():
+        if not ids:
+            continue
+        if state == InboundEvent.State.DONE:
+            InboundEvent.objects.filter(pk__in=ids).update(state=state, processed_at=now, last_error="", attempts=F("attempts") + 1)
+        else:
+            for pk in ids:
+                InboundEvent.objects.filter(pk=pk).update(state=state, processed_at=now, last_error=errors[pk], attempts=F("attempts") + 1)
     return messages
 
 
 def process_inbound_event(*, event_id: int) -> Message | None:
-    """One stored delivery (the portal, the demo, a retry of a failed batch). Safe to call twice."""
-    messages = process_inbound_events(event_ids=[event_id])
+    """One stored delivery (the portal, the demo, a retry of a failed batch). Safe to call twice.
+
+    Raises what went wrong (the event stays pending).
+    """
+    try:
+        messages = process_inbound_events(event_ids=[event_id])
+    except BatchFailed as failed:
+        raise (failed.__cause__ or failed) from None
     return messages[0] if messages else None
 
 

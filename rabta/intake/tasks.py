@@ -19,12 +19,18 @@ def process_inbound_event_task(self, event_id: int) -> None:  # type: ignore[no-
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
 
 
+BATCH_FILL = 200  # a batch task tops itself up to this many events from the backlog
+
+
 @shared_task(bind=True, acks_late=True, max_retries=8, name="intake.process_inbound_batch")
 def process_inbound_batch_task(self, event_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
     """A batch of deliveries stored together (the fast webhook path, the sweeper)."""
     try:
-        actions.process_inbound_events(event_ids=event_ids)
-    except Exception:  # the batch rolled back: take the events one by one, so one bad event holds up no other
+        actions.process_inbound_events(event_ids=event_ids, fill=BATCH_FILL)
+    except actions.BatchFailed as failed:  # rolled back: one by one, so one bad event holds up no other
+        for event_id in failed.event_ids:
+            process_inbound_event_task.delay(event_id)
+    except Exception:  # it failed before taking its events (the database, say): they stay pending
         for event_id in event_ids:
             process_inbound_event_task.delay(event_id)
 
