@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import smtplib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -156,8 +157,12 @@ def _send_sms(to: str, body: str) -> None:
             raise RuntimeError(f"SMS gateway answered {response.status}")
 
 
-def deliver(*, outbox_id: int) -> OutboxMessage | None:
-    """Deliver one outbox row once. A failure schedules the next attempt with backoff."""
+def deliver(*, outbox_id: int, mail_connection: Any = None) -> OutboxMessage | None:
+    """Deliver one outbox row once. A failure schedules the next attempt with backoff.
+
+    `mail_connection` (from `deliver_many`) is an open SMTP connection to reuse; after a failure
+    it is closed, so the next row opens a fresh one.
+    """
     with transaction.atomic():
         row = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
         if row is None or row.state != OutboxMessage.State.PENDING:
@@ -165,21 +170,37 @@ def deliver(*, outbox_id: int) -> OutboxMessage | None:
         row.attempts += 1
         try:
             if row.medium == OutboxMessage.Medium.EMAIL:
-                send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to_address])
+                if mail_connection is not None:
+                    mail_connection.open()  # kept open for the next row (no-op when it already is)
+                send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to_address], connection=mail_connection)
             elif row.medium == OutboxMessage.Medium.SMS:
                 _send_sms(row.to_address, row.body)
-        except (OSError, RuntimeError, urllib.error.URLError) as exc:
+        except (OSError, RuntimeError, urllib.error.URLError, smtplib.SMTPException) as exc:
             row.last_error = str(exc)[:2000]
             if row.attempts >= MAX_ATTEMPTS:
                 row.state = OutboxMessage.State.FAILED
             else:
                 row.next_attempt_at = timezone.now() + _backoff(row.attempts)
+            if mail_connection is not None and row.medium == OutboxMessage.Medium.EMAIL:
+                mail_connection.close()
         else:
             row.state = OutboxMessage.State.SENT
             row.sent_at = timezone.now()
             row.last_error = ""
         row.save(update_fields=["attempts", "state", "sent_at", "last_error", "next_attempt_at"])
     return row
+
+
+def deliver_many(*, outbox_ids: list[int]) -> None:
+    """Deliver several rows (a batch's notifications) over one SMTP connection, each row once."""
+    from django.core.mail import get_connection
+
+    mail_connection = get_connection()
+    try:
+        for pk in outbox_ids:
+            deliver(outbox_id=pk, mail_connection=mail_connection)
+    finally:
+        mail_connection.close()
 
 
 def due_ids() -> Iterator[int]:

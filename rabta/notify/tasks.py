@@ -13,8 +13,7 @@ def deliver_task(outbox_id: int) -> None:
 @shared_task(acks_late=True, name="notify.deliver_for_cases")
 def deliver_for_cases_task(case_ids: list[int]) -> None:
     """Deliver the notifications a batch of intake queued (each row once; failures back off)."""
-    for pk in actions.pending_ids_for_cases(case_ids):
-        actions.deliver(outbox_id=pk)
+    actions.deliver_many(outbox_ids=actions.pending_ids_for_cases(case_ids))
 
 
 @shared_task(name="notify.sweep_outbox")

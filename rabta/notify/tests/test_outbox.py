@@ -133,3 +133,49 @@ def test_sms_gateway_receives_the_number_and_the_token(case_for_dpo: Any, gatewa
     assert body["to"] == "+923001234567"
     assert f"ACK {case_for_dpo.ref}" in body["text"]
     assert auth == "Bearer gw-token"
+
+
+class _CountingInbox(_Inbox):
+    """Counts SMTP sessions too, and refuses the recipients it is told to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = 0
+        self.refuse: set[str] = set()
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_batch_of_emails_shares_one_smtp_session_and_a_refusal_retries_alone(case_for_dpo: Any) -> None:
+    inbox = _CountingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=controller.port
+        ):
+            rows = [
+                OutboxMessage.objects.create(
+                    dedupe_key=f"batch:{n}", medium="email", to_address=f"officer{n}@kppolice.gov.pk", subject="s", body="b",
+                    case=case_for_dpo, next_attempt_at=timezone.now(),
+                )
+                for n in range(5)
+            ]
+            inbox.refuse = {"officer2@kppolice.gov.pk"}
+            actions.deliver_many(outbox_ids=[r.pk for r in rows])
+    finally:
+        controller.stop()
+    states = {r.to_address: (r.state, r.attempts) for r in OutboxMessage.objects.filter(pk__in=[r.pk for r in rows])}
+    assert states["officer2@kppolice.gov.pk"] == ("pending", 1)  # retried later, with backoff
+    assert all(states[f"officer{n}@kppolice.gov.pk"] == ("sent", 1) for n in (0, 1, 3, 4))
+    assert len(inbox.messages) == 4
+    assert inbox.sessions == 2  # one session for the batch, a fresh one after the refusal
