@@ -209,7 +209,8 @@ async def _answer(send: Send, status: int, body: bytes, content_type: bytes = b"
 
 
 async def _json(send: Send, answer: Answer) -> None:
-    await _answer(send, answer.status, json.dumps(answer.payload).encode())
+    status, content_type, body = answer.render()
+    await _answer(send, status, body, content_type.encode())
 
 
 class FastHooks:
@@ -269,7 +270,7 @@ class FastHooks:
             logger.exception("webhook %s/%s failed before storage", kind, slug)
             await _json(send, receivers.error(503, "temporarily unavailable, retry later"))
             return
-        await _json(send, receivers.stored_answer(created))
+        await _json(send, receivers.stored_answer(created, kind))
 
 
 def wrap(django_app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> Callable[[Scope, Receive, Send], Awaitable[None]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from rabta.intake import actions, receivers
@@ -37,8 +37,9 @@ def hook_request(request: HttpRequest) -> HookRequest:
     )
 
 
-def _json(answer: Answer) -> JsonResponse:
-    return JsonResponse(answer.payload, status=answer.status)
+def _json(answer: Answer) -> HttpResponse:
+    status, content_type, body = answer.render()
+    return HttpResponse(body, status=status, content_type=content_type)
 
 
 @csrf_exempt
@@ -68,4 +69,4 @@ def receive(request: HttpRequest, kind: str, slug: str) -> HttpResponse:
         ]
     except (OperationalError, InterfaceError, DatabaseError):
         return _json(receivers.error(503, "storage unavailable, retry later"))
-    return _json(receivers.stored_answer([s.created for s in stored]))
+    return _json(receivers.stored_answer([s.created for s in stored], kind))

@@ -43,8 +43,13 @@ def test_twilio_sms_is_stored_once_and_becomes_a_case() -> None:
     channel = Channel.objects.create(kind="twilio_sms", slug="main", secret=TOKEN, account="AC1")
     params = {"MessageSid": "SM0001", "AccountSid": "AC1", "From": "+923001234567", "To": "+15005550006", "Body": MARDAN_THEFT}
     first, again = post_twilio("main", params), post_twilio("main", params)
-    assert (first.status_code, first.json()) == (200, {"stored": 1, "duplicates": 0})
-    assert (again.status_code, again.json()) == (200, {"stored": 0, "duplicates": 1})
+    # Twilio gets TwiML: an empty <Response> (nothing sent back from the webhook itself).
+    assert (first.status_code, first["Content-Type"]) == (200, "text/xml")
+    assert first.content.decode().startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
+    assert first.content.decode().endswith("</Response>")
+    assert "stored 1 duplicates 0" in first.content.decode()
+    assert (again.status_code, again["Content-Type"]) == (200, "text/xml")
+    assert "stored 0 duplicates 1" in again.content.decode()
     event = InboundEvent.objects.get(channel=channel, platform_id="SM0001")
     assert event.state == "done"
     message = Message.objects.select_related("case", "conversation__contact").get(event=event)
