@@ -1,7 +1,7 @@
 """The `rabta` command (see docs and CONTRACTS.md).
 
 rabta run [--role all|web|worker|scheduler] [--demo] [--host H --port P]
-rabta triage [--input F|-] [--output F|-] [--explain] | rabta triage train|evaluate ...
+rabta triage [--input F|-] [--output F|-] [--explain] | rabta triage train|evaluate|cv ...
 rabta audit verify
 rabta channel add --kind K --slug S [--secret X] [--verify-token X] [--token X] [--account ID] [--api-base URL]
                   [--name NAME] [--config JSON] [--disable | --enable]
