@@ -98,6 +98,7 @@ def _send_reply(case: Case, *, actor: Any, author: Any, text: str, draft: ReplyD
         case=case,
         sent_by=author,
     )
+    _sms_reply(case, message)
     if case.first_reply_at is None:
         case.first_reply_at = now
     case.status = Case.Status.REPLIED
@@ -111,6 +112,18 @@ def _send_reply(case: Case, *, actor: Any, author: Any, text: str, draft: ReplyD
     audit.record(actor=actor, action="case.replied", obj=case, after=after, **case.audit_codes())
     policy.after_commit_console_event(case, "case.replied")
     return message
+
+
+def _sms_reply(case: Case, message: Message) -> None:
+    """On an SMS channel the reply goes to the citizen's phone through that channel (the outbox
+    delivers it after commit and retries); elsewhere the message row and status page carry it."""
+    from rabta.notify.actions import queue_sms
+    from rabta.notify.senders import SMS_KINDS
+
+    channel = case.conversation.channel
+    phone = case.contact.phone if channel.kind in SMS_KINDS and case.contact_id else ""
+    if phone:
+        queue_sms(dedupe_key=f"reply:{message.pk}", to=phone, body=message.text, case=case, channel=channel)
 
 
 def _draft_reply(case: Case, *, actor: Any, text: str) -> ReplyDraft:

@@ -262,14 +262,19 @@ def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) ->
 
 
 def record_openings(openings: list[Opening], messages: list[Message]) -> list[int]:
-    """The timeline, audit, notifications and console events of a batch. Returns the outbox ids' cases."""
-    from rabta.notify.actions import routing_notifications
+    """The timeline, audit, notifications and console events of a batch. Returns the outbox ids' cases.
+
+    A case opened from an SMS channel also gets the citizen's acknowledgement (the reference, and
+    the status page link unless the case is sensitive), written with the staff notifications.
+    """
+    from rabta.notify.actions import citizen_acknowledgements, routing_notifications
 
     now = timezone.now()
     steps: list[CaseEvent] = []
     entries: list[dict[str, Any]] = []
     console: list[ConsoleEvent] = []
     notices: list[tuple[Case, str]] = []
+    acks: list[tuple[Case, Any, str]] = []
     for opening, message in zip(openings, messages, strict=True):
         case, result = opening.case, opening.result
         if not opening.opened:
@@ -293,9 +298,10 @@ def record_openings(openings: list[Opening], messages: list[Message]) -> list[in
         })
         console.append(ConsoleEvent(case=case, kind="case.opened"))
         notices.extend((case, code) for code in (decision.post.code, *decision.also_notify))
+        acks.append((case, message.channel, case.contact.phone))
     CaseEvent.objects.bulk_create(steps)
     audit.record_many(entries)
-    case_ids = routing_notifications(notices, reason="case.routed")
+    case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now))
     ConsoleEvent.objects.bulk_create(console)
     transaction.on_commit(_after_commit(case_ids))
     return case_ids

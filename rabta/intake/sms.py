@@ -8,11 +8,13 @@ field names. A channel of kind `sms` says how to read its aggregator in `Channel
 
     {"format": "form" | "json",
      "fields": {"from": "msisdn", "text": "message", "id": "msg_id", "to": "shortcode", "at": "timestamp"},
-     "signature_header": "X-Signature"}
+     "signature_header": "X-Signature",
+     "send_url": "https://aggregator.example/send"}
 
 Everything is optional (`SMS_DEFAULTS` fills the gaps). JSON field names may be dotted paths
 ("data.msisdn"). The signature is the hex HMAC-SHA256 of the raw body with the channel's secret,
-with or without a `sha256=` prefix.
+with or without a `sha256=` prefix. `send_url` is where SMS to citizens go out
+(rabta/notify/senders.py; else the channel's api_base, else RABTA_SMS_GATEWAY_URL).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ SMS_DEFAULTS: dict[str, Any] = {
     "fields": {"from": "from", "text": "text", "id": "id", "to": "to", "at": "timestamp"},
     "signature_header": "X-Signature",
 }
+SMS_OUTBOUND_KEYS = ("send_url",)  # read by the sender (rabta/notify/senders.py), not by intake
 # Aggregators in Pakistan send local time without a zone more often than not.
 LOCAL_TIME = ZoneInfo("Asia/Karachi")
 TWILIO_SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -87,9 +90,12 @@ class SmsConfig:
 def sms_config(config: Mapping[str, Any] | None) -> SmsConfig:
     """The channel's mapping merged over the defaults; SmsConfigError names what is wrong."""
     given = dict(config or {})
-    unknown = sorted(set(given) - set(SMS_DEFAULTS))
+    unknown = sorted(set(given) - set(SMS_DEFAULTS) - set(SMS_OUTBOUND_KEYS))
     if unknown:
-        raise SmsConfigError(f"unknown SMS config keys {unknown}; allowed: {sorted(SMS_DEFAULTS)}")
+        raise SmsConfigError(f"unknown SMS config keys {unknown}; allowed: {sorted([*SMS_DEFAULTS, *SMS_OUTBOUND_KEYS])}")
+    send_url = given.get("send_url", "")
+    if send_url and (not isinstance(send_url, str) or not re.match(r"https?://[^/\s]+", send_url)):
+        raise SmsConfigError(f'SMS config "send_url" must be an http(s) URL such as https://aggregator.example/send, not {send_url!r}')
     fmt = given.get("format", SMS_DEFAULTS["format"])
     if fmt not in ("form", "json"):
         raise SmsConfigError(f'SMS config "format" must be "form" or "json", not {fmt!r}')

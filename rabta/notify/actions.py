@@ -13,8 +13,10 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from rabta.notify import senders
 from rabta.notify.models import OutboxMessage
 
 MAX_ATTEMPTS = 8
@@ -84,21 +86,62 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
     return created
 
 
-def routing_notifications(notices: list[tuple[Any, str]], *, reason: str) -> list[int]:
+ACK_LANGUAGES = ("en", "ur", "ps")  # the catalogues; Roman Urdu and anything else get English
+
+
+def _ack_templates(language: str) -> tuple[str, str]:
+    """The acknowledgement in `language`: (ordinary, sensitive). The sensitive one names no police,
+    holds no link: someone else may read the phone."""
+    with translation.override(language if language in ACK_LANGUAGES else "en"):
+        return (
+            _("KP Police: we received your message. Reference %(ref)s. Track: %(link)s"),
+            _("Your message was received. Reference %(ref)s."),
+        )
+
+
+def citizen_acknowledgements(openings: list[tuple[Any, Any, str]], *, now: Any = None) -> list[OutboxMessage]:
+    """One SMS per newly opened case, through the citizen's channel, with the reference (unsaved rows).
+
+    `openings` are (case, channel, phone) triples; only SMS channels and known phones get a row.
+    The dedupe key `ack:<case id>` makes a retried batch add none.
+    """
+    now = now or timezone.now()
+    templates: dict[str, tuple[str, str]] = {}
+    rows = []
+    for case, channel, phone in openings:
+        if channel.kind not in senders.SMS_KINDS or not phone:
+            continue
+        if case.language not in templates:
+            templates[case.language] = _ack_templates(case.language)
+        ordinary, sensitive = templates[case.language]
+        link = f"{settings.RABTA_PUBLIC_URL}/track/{case.ref}/{case.tracking_code}/"
+        body = (sensitive if case.sensitive else ordinary) % {"ref": case.ref, "link": link}
+        rows.append(OutboxMessage(
+            dedupe_key=f"ack:{case.pk}", medium=OutboxMessage.Medium.SMS, channel=channel, to_address=phone[:254], body=body,
+            case=case, next_attempt_at=now,
+        ))
+    return rows
+
+
+def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: list[OutboxMessage] | None = None) -> list[int]:
     """Outbox rows for many (case, post code) pairs in one statement, in the caller's transaction.
 
-    Returns the ids of the cases that got a row to deliver (e-mail or SMS); a retried batch finds
-    its rows already there (dedupe keys) and adds none.
+    `also` are more rows to write in the same statement (the citizens' acknowledgements). Returns
+    the ids of the cases that got a row to deliver (e-mail or SMS); a retried batch finds its rows
+    already there (dedupe keys) and adds none.
     """
     from rabta.org.models import PostHolding
 
-    if not notices:
+    also = also or []
+    if not notices and not also:
         return []
     holders: dict[str, list[Any]] = {}
-    for holding in PostHolding.objects.filter(post__code__in={code for _, code in notices}, ended_at__isnull=True).select_related("user", "post"):
-        holders.setdefault(holding.post.code, []).append(holding.user)
+    if notices:
+        posts = {code for _case, code in notices}
+        for holding in PostHolding.objects.filter(post__code__in=posts, ended_at__isnull=True).select_related("user", "post"):
+            holders.setdefault(holding.post.code, []).append(holding.user)
     now = timezone.now()
-    rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)]
+    rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)] + also
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return sorted({row.case.pk for row in rows if row.state == OutboxMessage.State.PENDING})
 
@@ -164,7 +207,7 @@ def deliver(*, outbox_id: int, mail_connection: Any = None) -> OutboxMessage | N
     it is closed, so the next row opens a fresh one.
     """
     with transaction.atomic():
-        row = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
+        row = OutboxMessage.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=outbox_id).first()
         if row is None or row.state != OutboxMessage.State.PENDING:
             return row
         row.attempts += 1
@@ -173,6 +216,8 @@ def deliver(*, outbox_id: int, mail_connection: Any = None) -> OutboxMessage | N
                 if mail_connection is not None:
                     mail_connection.open()  # kept open for the next row (no-op when it already is)
                 send_mail(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to_address], connection=mail_connection)
+            elif row.medium == OutboxMessage.Medium.SMS and row.channel is not None:
+                senders.send(row.channel, row.to_address, row.body)  # to a citizen, through their channel
             elif row.medium == OutboxMessage.Medium.SMS:
                 _send_sms(row.to_address, row.body)
         except (OSError, RuntimeError, urllib.error.URLError, smtplib.SMTPException) as exc:
@@ -212,10 +257,16 @@ def unread_for(user: Any) -> int:
     return OutboxMessage.objects.filter(user=user, medium=OutboxMessage.Medium.IN_APP, read_at__isnull=True).count()
 
 
-def queue_sms(*, dedupe_key: str, to: str, body: str, user: Any = None, case: Any = None) -> int | None:
+def queue_sms(*, dedupe_key: str, to: str, body: str, user: Any = None, case: Any = None, channel: Any = None) -> int | None:
     """One SMS in the outbox, in the caller's transaction, delivered after commit (an answer to an
-    officer's SMS command, say). None when a row with this dedupe key is already queued."""
-    pk = _create_once(dedupe_key=dedupe_key[:200], medium=OutboxMessage.Medium.SMS, user=user, to_address=to[:254], body=body, case=case)
+    officer's SMS command, say). None when a row with this dedupe key is already queued.
+
+    With `channel` (a citizen's `twilio_sms` or `sms` channel) it goes out through that channel
+    (rabta/notify/senders.py); without, through the staff gateway (RABTA_SMS_GATEWAY_URL).
+    """
+    pk = _create_once(
+        dedupe_key=dedupe_key[:200], medium=OutboxMessage.Medium.SMS, user=user, to_address=to[:254], body=body, case=case, channel=channel,
+    )
     if pk is not None:
         transaction.on_commit(lambda: _queue([pk]))
     return pk

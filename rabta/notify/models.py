@@ -26,6 +26,9 @@ class OutboxMessage(models.Model):
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    # Send through this citizen channel (a reply or the acknowledgement by SMS); empty for staff
+    # notifications, which go through the configured gateway (RABTA_SMS_GATEWAY_URL).
+    channel = models.ForeignKey("intake.Channel", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
