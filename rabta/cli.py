@@ -215,7 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     channel.add_argument("--token", help="the credential used to send (page, bot or bearer token)")
     channel.add_argument("--account", help="the platform account (page id, phone_number_id, X user id, Twilio account SID)")
     channel.add_argument("--api-base", help="the platform API's base URL (default: the real one)")
-    channel.add_argument("--config", help='kind-specific settings as JSON, e.g. for sms {"format": "json", "fields": {"from": "msisdn"}}')
+    channel.add_argument(
+        "--config",
+        help='kind-specific settings as JSON, e.g. for sms {"format": "json", "fields": {"from": "msisdn"}, "send_url": "https://..."}, '
+        'for twilio_sms the sender {"from": "+92..."} or {"messaging_service_sid": "MG..."}',
+    )
     active = channel.add_mutually_exclusive_group()
     active.add_argument("--disable", dest="active", action="store_false", default=None, help="stop accepting deliveries")
     active.add_argument("--enable", dest="active", action="store_true", help="accept deliveries again")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -114,6 +115,9 @@ def _send_reply(case: Case, *, actor: Any, author: Any, text: str, draft: ReplyD
     return message
 
 
+SMS_MAX_CHARS = 1600  # Twilio's limit for one message's body (sent as up to 10 concatenated segments)
+
+
 def _sms_reply(case: Case, message: Message) -> None:
     """On an SMS channel the reply goes to the citizen's phone through that channel (the outbox
     delivers it after commit and retries); elsewhere the message row and status page carry it."""
@@ -121,9 +125,14 @@ def _sms_reply(case: Case, message: Message) -> None:
     from rabta.notify.senders import SMS_KINDS
 
     channel = case.conversation.channel
-    phone = case.contact.phone if channel.kind in SMS_KINDS and case.contact_id else ""
-    if phone:
-        queue_sms(dedupe_key=f"reply:{message.pk}", to=phone, body=message.text, case=case, channel=channel)
+    phone = case.contact.phone if channel.kind in SMS_KINDS else ""
+    if not phone:
+        return
+    body = message.text
+    if len(body) > SMS_MAX_CHARS:  # Twilio refuses a longer body (error 21617): cut it, and point to the whole reply
+        link = "" if case.sensitive else f" {settings.RABTA_PUBLIC_URL}/track/{case.ref}/{case.tracking_code}/"
+        body = body[: SMS_MAX_CHARS - 1 - len(link)].rstrip() + "…" + link
+    queue_sms(dedupe_key=f"reply:{message.pk}", to=phone, body=body, case=case, channel=channel)
 
 
 def _draft_reply(case: Case, *, actor: Any, text: str) -> ReplyDraft:

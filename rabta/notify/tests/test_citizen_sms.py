@@ -378,3 +378,18 @@ def test_ack_rows_are_written_with_the_batch_in_one_statement(twilio: tuple[type
     assert len(inserts) == 1
     acks = OutboxMessage.objects.filter(dedupe_key__startswith="ack:", channel=channel)
     assert sorted(acks.values_list("to_address", flat=True)) == senders
+
+
+def test_a_reply_longer_than_twilio_takes_is_cut_and_points_to_the_status_page(twilio: tuple[type[_FakeTwilio], str]) -> None:
+    fake, url = twilio
+    _twilio_channel(url)
+    post_twilio("main", _inbound("SM00000000000000000000000000000007"))
+    case = _case_of("SM00000000000000000000000000000007")
+    text = "The investigation officer has recorded your statement. " * 60  # about 3,300 characters
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case_actions.reply_to_citizen(actor=User.objects.get(username="dpo_mardan"), case=case, text=text)
+    body = fake.sent[-1]["Body"]
+    link = f"{PUBLIC}/track/{case.ref}/{case.tracking_code}/"
+    assert len(body) <= 1600
+    assert body.endswith(f"… {link}")
+    assert text.startswith(body[: -len(link) - 2])
