@@ -48,8 +48,8 @@ def test_same_bytes_as_psycopg(value: list[Any]) -> None:
     assert _dump(_fast(), value) == _dump(ListDumper, value)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_characters="\x00")))))
+@settings(max_examples=300, deadline=None)  # no NUL or lone surrogates: PostgreSQL text holds neither
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))))
 def test_same_bytes_as_psycopg_for_any_text(value: list[str | None]) -> None:
     assert _dump(_fast(), value) == _dump(ListDumper, value)
 
