@@ -22,7 +22,7 @@ from rabta.triage.classify import Classification, Classifier, Lexicon
 from rabta.triage.features import model_text
 from rabta.triage.language import LanguageGuess, LanguageIdentifier
 from rabta.triage.model import CATEGORIES, URGENCIES, LinearModel, ModelScores
-from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, replace_surrogates
+from rabta.triage.normalise import display_form, matching_key_with_offsets, matching_keys, replace_surrogates
 from rabta.triage.pii import PiiSpan, find_pii, redact
 from rabta.triage.places import Gazetteer, PlaceResult
 
@@ -131,7 +131,7 @@ class Engine:
 
     def _triage_chunk(self, texts: Sequence[str], channels: Sequence[str | None] | None, explain: bool) -> list[dict[str, Any]]:
         displays = [display_form(t if isinstance(t, str) else str(t)) for t in texts]
-        keys = [matching_key(d) for d in displays]
+        keys = matching_keys(displays)
         scores = self._scores([model_text(k[:MODEL_CHARS], d[:MODEL_CHARS]) for k, d in zip(keys, displays, strict=True)])
         category_rows: list[list[float]] = scores.category.tolist()
         urgency_rows: list[list[float]] = scores.urgency.tolist()

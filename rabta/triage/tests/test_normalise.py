@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, replace_surrogates, to_ascii_digits
+from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, matching_keys, replace_surrogates, to_ascii_digits
 
 KEYS = [
     # Arabic/Persian/Urdu code-point variants
@@ -85,3 +85,11 @@ def test_display_form_composes_and_replaces_surrogates() -> None:
 
 def test_ascii_digits_only_changes_digits() -> None:
     assert to_ascii_digits("نمبر ۰۳۴۵-١٢٣") == "نمبر 0345-123"
+
+
+def test_batch_keys_are_the_per_text_keys() -> None:
+    texts = [text for text, _key in KEYS]
+    texts += ["ے", "ےے ےa ے1 ے_", "aA Aa AAA", "  x  ", "_x_", "😀a😀", "Straße ۓ", "ΣΑΣ", "İstanbul", "a\ud800b", "\U00010400x"]
+    for batch in (texts, [t for t in texts if t not in ("ΣΑΣ", "İstanbul", "a\ud800b")], [display_form(t) for t in texts]):
+        assert matching_keys(batch) == [matching_key(t) for t in batch]
+    assert matching_keys(["", "", "", "", "", "", "", "", "!!"]) == [""] * 9
