@@ -44,6 +44,11 @@ _NOT_DIGIT_AFTER = r"(?![0-9\u06f0-\u06f9\u0660-\u0669])"
 
 # Every kind needs two digits in a row or an "@": anything else returns at once.
 _HAS_SIGNAL = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]{2}|@")
+_ANY_DIGIT = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]")
+# A CNIC, phone or plate starts at most this many characters before its first digit ("+ 92", "(0",
+# "LEA-1"): the patterns (which open with a look-behind, so the regex engine cannot skip ahead by
+# itself) are run from there. Look-behinds still see the text before the starting position.
+_BEFORE_DIGIT = 4
 
 _CNIC = re.compile(_NOT_DIGIT_BEFORE + rf"{_D}{{5}}{_SEP}{{0,2}}{_D}{{7}}{_SEP}{{0,2}}{_D}" + _NOT_DIGIT_AFTER)
 # Mobile: 03xx xxxxxxx with optional country code (+92, 0092, 92), separators anywhere sensible.
@@ -62,6 +67,7 @@ _LANDLINE = re.compile(
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])PK[0-9]{2}[ ]?[A-Za-z]{4}(?:[ ]?[A-Za-z0-9]){16}(?![A-Za-z0-9])", re.IGNORECASE)
+_IBAN_HINT = re.compile(r"PK[0-9]{2}", re.IGNORECASE)  # where the first IBAN can start, at the earliest
 # Vehicle registration: letters, optional year, 1-4 digits (LEA-1234, ABC 123, LEB-12-1234,
 # "B 1234 Peshawar"). Upper case letters, or any case next to a vehicle word.
 _VEHICLE_CORE = rf"[A-Za-z]{{1,3}}{_SEP}?(?:{_D}{{2}}{_SEP})?{_D}{{1,4}}"
@@ -337,9 +343,9 @@ def _vehicle_context(text: str, start: int, end: int) -> bool:
     return _VEHICLE_WORDS.search(window) is not None
 
 
-def _vehicle_candidates(text: str, taken: bytearray) -> list[PiiSpan]:
+def _vehicle_candidates(text: str, taken: bytearray, begin: int = 0) -> list[PiiSpan]:
     found: list[PiiSpan] = []
-    for match in _VEHICLE.finditer(text):
+    for match in _VEHICLE.finditer(text, begin):
         start, end = match.span()
         value = match.group(0)
         letters = "".join(c for c in value if c.isalpha())
@@ -385,19 +391,26 @@ def find_pii(text: str) -> list[PiiSpan]:
     if "@" in text:
         for match in _EMAIL.finditer(text):
             add(match.start(), match.end(), "email")
+    digit = _ANY_DIGIT.search(text)
+    if digit is None:  # an "@" alone: only an e-mail address can be here
+        spans.sort()
+        return spans
     if "k" in text or "K" in text:
-        for match in _IBAN.finditer(text):
-            if validate_iban(match.group(0).upper()):
-                add(match.start(), match.end(), "iban")
-    for match in _CNIC.finditer(text):
+        hint = _IBAN_HINT.search(text)
+        if hint is not None:
+            for match in _IBAN.finditer(text, hint.start()):
+                if validate_iban(match.group(0).upper()):
+                    add(match.start(), match.end(), "iban")
+    begin = max(0, digit.start() - _BEFORE_DIGIT)
+    for match in _CNIC.finditer(text, begin):
         if validate_cnic(_digits(match.group(0))):
             add(match.start(), match.end(), "cnic")
-    for match in _MOBILE.finditer(text):
+    for match in _MOBILE.finditer(text, begin):
         add(match.start(), match.end(), "phone")
-    for match in _LANDLINE.finditer(text):
+    for match in _LANDLINE.finditer(text, begin):
         if _valid_landline(match.group(0)):
             add(match.start(), match.end(), "phone")
-    for span in _vehicle_candidates(text, taken):
+    for span in _vehicle_candidates(text, taken, begin):
         add(span.start, span.end, span.kind)
     spans.sort()
     return spans
