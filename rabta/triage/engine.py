@@ -140,8 +140,7 @@ class Engine:
         # tables stay hot in the CPU caches (measurably faster than interleaving the stages).
         identify = self.language.identify
         languages = [identify(d[:LANGUAGE_CHARS]) for d in displays]
-        locate = self.gazetteer.locate
-        places = [locate(k, d) for k, d in zip(keys, displays, strict=True)]
+        places = self.gazetteer.locate_many(keys, displays)
         match = self.lexicon.match
         decide = self.classifier.decide
         decisions = [decide(k, category_rows[i], urgency_rows[i], sensitive_rows[i], explain=explain, hits=match(k)) for i, k in enumerate(keys)]

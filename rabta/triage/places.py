@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,7 +35,7 @@ import ahocorasick
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from rabta.triage.normalise import matching_key
+from rabta.triage.normalise import BatchTranslator, matching_key
 
 __all__ = ["Gazetteer", "Place", "PlaceHit", "PlaceResult"]
 
@@ -113,13 +113,19 @@ _POSTPOSITIONS = frozenset(
 )
 _PREPOSITIONS = frozenset(("in", "at", "from", "near"))
 _FUZZY_CACHE_LIMIT = 50_000
-_LOOSE_TABLE = str.maketrans(
+_LOOSE = BatchTranslator(
     {"ڑ": "ر", "ٹ": "ت", "ڈ": "د", "ے": "ی", "ص": "س", "ث": "س", "ذ": "ز", "ض": "ز", "ظ": "ز", "ط": "ت", "ح": "ہ", "ں": "ن", "ژ": "ز", "ئ": "ی"}
 )
+_LOOSE_TABLE = _LOOSE.table
 _GLUE_BEFORE |= frozenset(w.translate(_LOOSE_TABLE) for w in _GLUE_BEFORE)
 _GLUE_AFTER |= frozenset(w.translate(_LOOSE_TABLE) for w in _GLUE_AFTER)
-# Words the fuzzy matcher looks at: six or more Latin letters (pairs of Latin words, 9+ characters, see fuzzy).
-_LATIN_TOKEN = re.compile(r"(?<![^ ])[a-z]{6,}(?![^ ])")
+# Words the fuzzy matcher looks at: six or more Latin letters between spaces (pairs of Latin words,
+# 9+ characters, see fuzzy), found in " " + key: a pattern that opens with a literal lets the regex
+# engine skip from space to space instead of trying every position.
+_LATIN_TOKEN_PADDED = re.compile(r" ([a-z]{6,})(?= |\Z)")
+# Two neighbouring words of Latin letters, in " " + key: the first is consumed, the second only looked
+# at, so every pair comes back (w1 w2, w2 w3, ...).
+_LATIN_PAIR_PADDED = re.compile(r" ([a-z]+)(?= ([a-z]+)(?: |\Z))")
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,7 @@ class _Entry:
     outside: str = ""
     province: bool = False
     stop: bool = False
+    place_tuple: tuple[Place, ...] = ()  # places, frozen once the gazetteer is built
 
 
 def _variants(key: str) -> list[str]:
@@ -257,6 +264,8 @@ class Gazetteer:
         self._aside_after = tuple(" " + k for k in (matching_key(str(w)) for w in extra.get("aside_after", [])) if k)
 
         self._entries = list(entries.values())
+        for item in self._entries:
+            item.place_tuple = tuple(item.places)
         self._automaton: Any = ahocorasick.Automaton()
         for index, item in enumerate(self._entries):
             self._automaton.add_word(item.key, index)
@@ -265,10 +274,12 @@ class Gazetteer:
         # A looser automaton over Arabic-script names with easily confused letters merged
         # (پاړاچنار/پاراچنار, ڈ/د, ص/س, ...), used like fuzzy matching: only when nothing matched.
         self._loose: Any = ahocorasick.Automaton()
+        self._loose_names: dict[int, str] = {}  # entry index -> its loose key
         loose_count = 0
         for index, item in enumerate(self._entries):
             if item.places and not item.key.isascii() and len(item.key) >= 4 and item.key not in self._ambiguous:
                 self._loose.add_word(item.key.translate(_LOOSE_TABLE), index)
+                self._loose_names[index] = item.key.translate(_LOOSE_TABLE)
                 loose_count += 1
         if loose_count:
             self._loose.make_automaton()
@@ -292,6 +303,10 @@ class Gazetteer:
                 self._fuzzy_double.setdefault(item.key[0], []).append(item.key)
         self._fuzzy_cache: dict[str, str | None] = {}
         self._by_key = {e.key: e for e in self._entries if e.places}
+        # Per word (pair of words): the place name it is a misspelling of, or None; the part of
+        # ``fuzzy`` that does not depend on where the word is.
+        self._fuzzy_single_names: dict[str, str | None] = {}
+        self._fuzzy_double_names: dict[str, str | None] = {}
 
     @classmethod
     def load(cls, path: Path | None = None, *, extra_path: Path | None = None, common_words: Iterable[str] = ()) -> Gazetteer:
@@ -356,42 +371,60 @@ class Gazetteer:
     def find(self, key: str, display: str | None = None) -> list[PlaceHit]:
         """Every accepted name in the key, in order of position (stop phrases included)."""
         raw: list[tuple[int, int, _Entry]] = []
+        entries = self._entries
+        size = len(key)
         for end_index, index in self._automaton.iter(key):
-            item = self._entries[index]
+            item = entries[index]
             end = end_index + 1
             start = end - len(item.key)
-            if self._boundary_ok(key, start, end, item.key):
+            # On word boundaries (the usual case) or glued the allowed way (_boundary_ok).
+            if ((start == 0 or key[start - 1] == " ") and (end == size or key[end] == " ")) or self._boundary_ok(key, start, end, item.key):
                 raw.append((start, end, item))
         if not raw:
             return []
-        raw.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
-        taken = bytearray(len(key))  # characters already claimed by a longer name
         hits: list[PlaceHit] = []
-        for start, end, item in raw:
-            if taken.find(1, start, end) != -1:
-                continue
-            taken[start:end] = b"\x01" * (end - start)
+        if len(raw) == 1:
+            chosen = raw
+        else:
+            raw.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+            taken = bytearray(size)  # characters already claimed by a longer name
+            chosen = []
+            for candidate in raw:
+                start, end = candidate[0], candidate[1]
+                if taken.find(1, start, end) != -1:
+                    continue
+                taken[start:end] = b"\x01" * (end - start)
+                chosen.append(candidate)
+            chosen.sort(key=lambda h: h[0])  # starts are distinct: the order of hits.sort by start
+        ambiguous = self._ambiguous
+        for start, end, item in chosen:
             if item.stop:
                 hits.append(PlaceHit(start, end, item.key, _STOP))
             elif item.province:
                 hits.append(PlaceHit(start, end, item.key, _PROVINCE))
             elif item.places:
-                hits.append(PlaceHit(start, end, item.key, _KP, tuple(item.places)))
+                hits.append(PlaceHit(start, end, item.key, _KP, item.place_tuple))
             elif item.outside:
                 hits.append(PlaceHit(start, end, item.key, _OUTSIDE, outside_name=item.outside))
-        hits.sort(key=lambda h: h.start)
-        # Ambiguous names need context or a confirming place of the same district.
-        confirmed = {p.district for h in hits if h.role == _KP and h.text not in self._ambiguous for p in h.places}
         result: list[PlaceHit] = []
+        confirmed: set[str] | None = None
+        region = self._region
         for hit in hits:
-            if hit.role == _KP and hit.text in self._ambiguous:
+            if hit.role != _KP:
+                result.append(hit)
+                continue
+            if hit.text in ambiguous:
+                # Ambiguous names need context or a confirming place of the same district.
+                if confirmed is None:
+                    confirmed = {p.district for h in hits if h.role == _KP and h.text not in ambiguous for p in h.places}
                 same = any(p.district in confirmed for p in hit.places)
                 # Context words rescue an ambiguous district name (Tank district, ضلع کرم); a generic
                 # locality name (Saddar, Cantt) needs another place of the same district.
                 one_district = len({p.district for p in hit.places}) == 1
                 if not same and not (one_district and self._has_context(key, hit.start, hit.end, display)):
                     continue
-            if hit.role == _KP and key[hit.end : hit.end + 12].split()[:1] and key[hit.end : hit.end + 12].split(maxsplit=1)[0] in self._region:
+            following = key[hit.end : hit.end + 12].split(maxsplit=1)
+            if following and following[0] in region:
                 continue  # "Bannu region", "ملاکنڈ ڈویژن": a region, not the district
             result.append(hit)
         return result
@@ -411,17 +444,21 @@ class Gazetteer:
         self._fuzzy_cache[token] = best
         return best
 
-    def loose(self, key: str, covered: list[tuple[int, int]]) -> list[PlaceHit]:
-        """Arabic-script names matched with confusable letters merged (one-for-one, so offsets hold)."""
+    def loose(self, key: str, covered: list[tuple[int, int]], folded: str | None = None) -> list[PlaceHit]:
+        """Arabic-script names matched with confusable letters merged (one-for-one, so offsets hold).
+
+        ``folded`` is ``key`` with the confusable letters merged, when the caller has it already."""
         if not self._loose_ready or key.isascii():
             return []
-        folded = key.translate(_LOOSE_TABLE)
+        if folded is None:
+            folded = key.translate(_LOOSE_TABLE)
         found: list[tuple[int, int, _Entry]] = []
+        names = self._loose_names
         for end_index, index in self._loose.iter(folded):
             item = self._entries[index]
             end = end_index + 1
             start = end - len(item.key)
-            if self._boundary_ok(folded, start, end, item.key.translate(_LOOSE_TABLE)) and not any(s <= start < e for s, e in covered):
+            if self._boundary_ok(folded, start, end, names[index]) and not any(s <= start < e for s, e in covered):
                 found.append((start, end, item))
         found.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         taken = bytearray(len(key))
@@ -430,7 +467,7 @@ class Gazetteer:
             if taken.find(1, start, end) != -1:
                 continue
             taken[start:end] = b"\x01" * (end - start)
-            hits.append(PlaceHit(start, end, key[start:end], _KP, tuple(item.places), fuzzy=True))
+            hits.append(PlaceHit(start, end, key[start:end], _KP, item.place_tuple, fuzzy=True))
         return sorted(hits, key=lambda h: h.start)
 
     def fuzzy(self, key: str, covered: list[tuple[int, int]] | None = None) -> list[PlaceHit]:
@@ -445,32 +482,58 @@ class Gazetteer:
         covered = covered or []
         hits: list[PlaceHit] = []
         by_key = self._by_key
-        common = self._common
-        for match in _LATIN_TOKEN.finditer(key):
-            token = match.group()
-            start = match.start()
-            if token in common or token in by_key or any(s <= start < e for s, e in covered):
-                continue
-            name = self._fuzzy_token(token, self._fuzzy_single, 1 if len(token) <= 7 else 2)
-            if name is not None and name in by_key and not _affixed(token, name):
-                hits.append(PlaceHit(start, start + len(token), token, _KP, tuple(by_key[name].places), fuzzy=True))
+        padded = " " + key
+        # Each token's name is cached (it does not depend on where the token is); whether the token
+        # lies inside a stop phrase or a place outside KP does.
+        single_names = self._fuzzy_single_names
+        for match in _LATIN_TOKEN_PADDED.finditer(padded):
+            token = match.group(1)
+            name = single_names.get(token, "")
+            if name == "":
+                name = self._fuzzy_single_name(token)
+            if name is not None:
+                start = match.start()  # the token's index in key (padded has one more character)
+                if not any(s <= start < e for s, e in covered):
+                    hits.append(PlaceHit(start, start + len(token), token, _KP, by_key[name].place_tuple, fuzzy=True))
         if self._fuzzy_double and not hits:
-            # Every two neighbouring words of Latin letters ([a-z]+ [a-z]+ between spaces), walked
-            # word by word: cheaper than a regex that stops at every word.
-            previous = ""
-            previous_start = position = 0
-            for word in key.split(" "):
-                latin = word.isascii() and word.isalpha() and word.islower()
-                if latin and previous and len(previous) + len(word) >= 8 and previous not in common and word not in common:
+            common = self._common
+            double_names = self._fuzzy_double_names
+            for match in _LATIN_PAIR_PADDED.finditer(padded):
+                previous, word = match.group(1, 2)
+                if len(previous) + len(word) >= 8 and previous not in common and word not in common:
                     pair = previous + " " + word
-                    start = previous_start
-                    if pair not in by_key and not any(s <= start < e for s, e in covered):
-                        name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-                        if name is not None and name in by_key and not _affixed(pair, name):
-                            hits.append(PlaceHit(start, start + len(pair), pair, _KP, tuple(by_key[name].places), fuzzy=True))
-                previous, previous_start = (word, position) if latin else ("", 0)
-                position += len(word) + 1
+                    name = double_names.get(pair, "")
+                    if name == "":
+                        name = self._fuzzy_double_name(pair)
+                    if name is not None:
+                        start = match.start()
+                        if not any(s <= start < e for s, e in covered):
+                            hits.append(PlaceHit(start, start + len(pair), pair, _KP, by_key[name].place_tuple, fuzzy=True))
         return hits
+
+    def _fuzzy_single_name(self, token: str) -> str | None:
+        """The KP place a single Latin word misspells, if any (cached)."""
+        name: str | None = None
+        if token not in self._common and token not in self._by_key:
+            found = self._fuzzy_token(token, self._fuzzy_single, 1 if len(token) <= 7 else 2)
+            if found is not None and found in self._by_key and not _affixed(token, found):
+                name = found
+        if len(self._fuzzy_single_names) >= _FUZZY_CACHE_LIMIT:
+            self._fuzzy_single_names.clear()
+        self._fuzzy_single_names[token] = name
+        return name
+
+    def _fuzzy_double_name(self, pair: str) -> str | None:
+        """The two-word KP place a pair of Latin words misspells, if any (cached)."""
+        name: str | None = None
+        if pair not in self._by_key:
+            found = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+            if found is not None and found in self._by_key and not _affixed(pair, found):
+                name = found
+        if len(self._fuzzy_double_names) >= _FUZZY_CACHE_LIMIT:
+            self._fuzzy_double_names.clear()
+        self._fuzzy_double_names[pair] = name
+        return name
 
     def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None, after_words: tuple[str, ...] | None = None) -> bool:
         """Whether a KP name is the sender's home, a destination or a number plate, not the scene."""
@@ -483,13 +546,21 @@ class Gazetteer:
         return (" " + before).endswith(before_words) or after.startswith(after_words)
 
     # -- decision ------------------------------------------------------------------------------
-    def locate(self, key: str, display: str | None = None) -> PlaceResult:
-        """Decide district and station for a message from its matching key."""
+    def locate_many(self, keys: Sequence[str], displays: Sequence[str | None]) -> list[PlaceResult]:
+        """``locate`` for a batch (the loose forms of the keys are made for the whole batch at once)."""
+        if self._loose_ready and len(keys) > 1:
+            folded = _LOOSE.many(keys)
+            return [self.locate(k, d, loose_key=f) for k, d, f in zip(keys, displays, folded, strict=True)]
+        return [self.locate(k, d) for k, d in zip(keys, displays, strict=True)]
+
+    def locate(self, key: str, display: str | None = None, *, loose_key: str | None = None) -> PlaceResult:
+        """Decide district and station for a message from its matching key (``loose_key``: the key
+        with confusable Arabic letters merged, if the caller has it)."""
         hits = self.find(key, display)
         kp = [h for h in hits if h.role == _KP]
         if not kp:
             covered = [(h.start, h.end) for h in hits]
-            fuzzy = self.loose(key, covered) or self.fuzzy(key, covered)
+            fuzzy = self.loose(key, covered, loose_key) or self.fuzzy(key, covered)
             if fuzzy:
                 kp = fuzzy
                 hits = sorted([*hits, *fuzzy], key=lambda h: h.start)

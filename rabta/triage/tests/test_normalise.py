@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rabta.triage.normalise import display_form, matching_key, matching_key_with_offsets, matching_keys, replace_surrogates, to_ascii_digits
+from rabta.triage.normalise import (
+    BatchTranslator,
+    display_form,
+    matching_key,
+    matching_key_with_offsets,
+    matching_keys,
+    replace_surrogates,
+    to_ascii_digits,
+)
 
 KEYS = [
     # Arabic/Persian/Urdu code-point variants
@@ -93,3 +101,10 @@ def test_batch_keys_are_the_per_text_keys() -> None:
     for batch in (texts, [t for t in texts if t not in ("ΣΑΣ", "İstanbul", "a\ud800b")], [display_form(t) for t in texts]):
         assert matching_keys(batch) == [matching_key(t) for t in batch]
     assert matching_keys(["", "", "", "", "", "", "", "", "!!"]) == [""] * 9
+
+
+def test_batch_translator_is_str_translate() -> None:
+    translator = BatchTranslator({"ڑ": "ر", "ۓ": "ئے", "\u064b": "", "a": "b"})
+    texts = ["بڑا", "جاۓ", "مُ\u064bحمد", "abc", "", "😀ڑ", "x\ud800y", "ڑڑ", "aaa"]
+    assert translator.many(texts) == [t.translate(translator.table) for t in texts]
+    assert translator.many(texts[:2]) == [t.translate(translator.table) for t in texts[:2]]

@@ -127,3 +127,20 @@ def test_outside_place_is_reported(engine: Engine) -> None:
 def test_fuzzy_does_not_turn_words_into_places(engine: Engine) -> None:
     for text in ["market mein", "mardana kapre", "pishab", "bannaya", "swatch", "peshkash mili", "tankless"]:
         assert _district(engine, text) is None, text
+
+
+def test_a_batch_locates_like_one_by_one(engine: Engine) -> None:
+    texts = [
+        "Hayatabad phase 3 mein chori",
+        "پاراچنار میں فائرنگ",
+        "پاړاچنار کښې ډزې",
+        "Lahore",
+        "mardana bazar",
+        "Abbotabad cantt",
+        "dera ismail khan road",
+        "",
+        "ډېره ښه",
+        "Tank district",
+    ]
+    keys = [matching_key(t) for t in texts]
+    assert engine.gazetteer.locate_many(keys, texts) == [engine.gazetteer.locate(k, t) for k, t in zip(keys, texts, strict=True)]
