@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -215,6 +216,8 @@ _NUMBER_WORDS.update(
 )
 _NUMBER_KEYS = {matching_key(word): value for word, value in _NUMBER_WORDS.items()}
 _WORD_AGE = re.compile(rf"\b(\w+)\s+(?:{_YEAR_WORDS})\b")
+# _WORD_AGE can only match where one of the year words is: this alternation of literals finds out fast.
+_ANY_YEAR_WORD = re.compile(_YEAR_WORDS)
 
 
 @dataclass(frozen=True)
@@ -311,13 +314,20 @@ class Lexicon:
                 start = end_index + 1 - length  # the pattern's leading space is the key's index shift
                 hits.append(SignalHit(signal, phrase, start, start + len(phrase)))
         if len(hits) > 1:
-            hits.sort(key=lambda h: (h.start, -h.end))
+            # By start, then longest first, ties in the order found: two stable sorts with C keys
+            # (reverse=True keeps equal items in order) instead of a Python key function per hit.
+            hits.sort(key=_BY_END, reverse=True)
+            hits.sort(key=_BY_START)
         if self._cancelling:
             cancelling = [h for h in hits if h.signal.cancels]
             if cancelling:
                 # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
                 hits = [h for h in hits if not any(h.signal.tag in c.signal.cancels and c.start <= h.start and h.end <= c.end for c in cancelling)]
         return hits
+
+
+_BY_START = operator.itemgetter(2)  # SignalHit.start
+_BY_END = operator.itemgetter(3)  # SignalHit.end
 
 
 def _near(hits: list[SignalHit], spans: list[tuple[int, int]]) -> bool:
@@ -340,16 +350,19 @@ def _critical_mode(value: object) -> str | None:
 def child_age(key: str) -> int | None:
     """The lowest age under 18 mentioned in a matching key, if any."""
     ages: list[int] = []
-    for match in _AGE.finditer(key):
-        value = match.group(1) or match.group(2)
-        if value:
-            ages.append(int(value))
-    for match in _CHILD_AGE.finditer(key):
-        ages.append(int(match.group(1)))
-    for match in _WORD_AGE.finditer(key):
-        number = _NUMBER_KEYS.get(match.group(1))
-        if number is not None:
-            ages.append(number)
+    # _AGE and _CHILD_AGE need a digit, _WORD_AGE a year word: without one, they are not run at all.
+    if _DIGIT.search(key) is not None:
+        for match in _AGE.finditer(key):
+            value = match.group(1) or match.group(2)
+            if value:
+                ages.append(int(value))
+        for match in _CHILD_AGE.finditer(key):
+            ages.append(int(match.group(1)))
+    if _ANY_YEAR_WORD.search(key) is not None:
+        for match in _WORD_AGE.finditer(key):
+            number = _NUMBER_KEYS.get(match.group(1))
+            if number is not None:
+                ages.append(number)
     young = [a for a in ages if 0 < a < 18]
     return min(young) if young else None
 
@@ -360,6 +373,7 @@ class Classifier:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self._has_requires = any(s.requires for s in lexicon.signals)
+        self._requiring = frozenset(s.tag for s in lexicon.signals if s.requires)  # tags that need another
 
     def decide(
         self, key: str, category_probs: Any, urgency_probs: Any, sensitive_prob: float, *, explain: bool = False, hits: list[SignalHit] | None = None
@@ -367,29 +381,51 @@ class Classifier:
         """Combine the lexicon hits on ``key`` with the model's probabilities for one message."""
         if hits is None:
             hits = self.lexicon.match(key)
-        reasons: list[str] = []
         by_signal: dict[str, list[SignalHit]] = {}
         for hit in hits:
-            by_signal.setdefault(hit.signal.tag, []).append(hit)
+            found_hits = by_signal.get(hit.signal.tag)
+            if found_hits is None:
+                by_signal[hit.signal.tag] = [hit]
+            else:
+                found_hits.append(hit)
         # A signal that needs another (police misconduct words need a police actor) counts only with it.
-        if self._has_requires:
+        if self._has_requires and not self._requiring.isdisjoint(by_signal):
             for tag in [
                 t for t, found in by_signal.items() if found[0].signal.requires and not any(r in by_signal for r in found[0].signal.requires)
             ]:
                 del by_signal[tag]
         signals = {tag: found[0].signal for tag, found in by_signal.items()}
 
-        # Sparse lexicon scores: only categories some signal speaks for.
+        # One pass over the signals, in order: sparse lexicon scores (only categories some signal
+        # speaks for), the "matched" reasons, the critical modes, the urgency floors, gbv.
         lex: dict[str, float] = {}
         lex_ordinary: dict[str, float] = {}  # without the always-critical signals
+        matched: list[str] = []
+        always: list[str] = []
+        with_now: list[str] = []
+        unless_rumor: list[str] = []
+        support: list[str] = []
+        urgent: list[tuple[str, str | None]] = []  # (urgency floor, category) of the signals with one
+        gbv_signal = False
         for tag, found in by_signal.items():
-            signal = signals[tag]
-            if signal.category and signal.weight:
-                distinct = len({h.phrase for h in found}) if len(found) > 1 else 1
-                value = signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
-                lex[signal.category] = lex.get(signal.category, 0.0) + value
-                if signal.critical != "always":
-                    lex_ordinary[signal.category] = lex_ordinary.get(signal.category, 0.0) + value
+            signal = found[0].signal
+            signal_category = signal.category
+            mode = signal.critical
+            if signal_category:
+                if signal.weight:
+                    distinct = len({h.phrase for h in found}) if len(found) > 1 else 1
+                    value = signal.weight * min(1.0 + 0.25 * (distinct - 1), 1.5)
+                    lex[signal_category] = lex.get(signal_category, 0.0) + value
+                    if mode != "always":
+                        lex_ordinary[signal_category] = lex_ordinary.get(signal_category, 0.0) + value
+                phrases = f"'{found[0].phrase}'" if len(found) == 1 else ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
+                matched.append(f"matched {phrases} -> {signal_category}" + (" (critical)" if mode == "always" else ""))
+            if mode is not None:  # each list keeps the signals' order
+                (always if mode == "always" else with_now if mode == "with_now" else unless_rumor if mode == "unless_rumor" else support).append(tag)
+            if signal.urgency:
+                urgent.append((signal.urgency, signal_category))
+            if signal.sensitive == "gbv":
+                gbv_signal = True
 
         probabilities = category_probs if isinstance(category_probs, list) else [float(p) for p in category_probs]
         # score = log(p + 1e-4) + LEXICON_WEIGHT * lexicon, kept as exp(score): the argmax and the
@@ -398,12 +434,7 @@ class Classifier:
         total = sum(scores)
         category = CATEGORIES[scores.index(max(scores))]  # the first best, as max(range, key) gives
         top_probability = max(probabilities)
-        reasons.append(f"model: {CATEGORIES[probabilities.index(top_probability)]} {top_probability:.2f}")
-        for tag, found in by_signal.items():
-            signal = signals[tag]
-            if signal.category:
-                phrases = f"'{found[0].phrase}'" if len(found) == 1 else ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
-                reasons.append(f"matched {phrases} -> {signal.category}" + (" (critical)" if signal.critical == "always" else ""))
+        reasons = [f"model: {CATEGORIES[probabilities.index(top_probability)]} {top_probability:.2f}", *matched]
 
         # Cybercrime aimed at a woman (her pictures, harassment) is gender-based harassment (PRODUCT.md).
         # Misuse of someone's private pictures counts as aimed at a woman unless the sender says he is a man.
@@ -415,14 +446,6 @@ class Classifier:
             category = "gbv_harassment"
 
         # Critical: danger to life now is never outvoted.
-        always: list[str] = []
-        with_now: list[str] = []
-        unless_rumor: list[str] = []
-        support: list[str] = []
-        for t, s in signals.items():  # one pass; each list keeps the signals' order
-            mode = s.critical
-            if mode is not None:
-                (always if mode == "always" else with_now if mode == "with_now" else unless_rumor if mode == "unless_rumor" else support).append(t)
         now_spans: list[tuple[int, int]] = []
         if with_now:
             now_spans = [(h.start, h.end) for h in by_signal.get("now", [])]
@@ -463,19 +486,29 @@ class Classifier:
 
         # Urgency among what the category allows.
         urgency_list = urgency_probs if isinstance(urgency_probs, list) else [float(p) for p in urgency_probs]
-        model_urg = dict(zip(URGENCIES, urgency_list, strict=True))
+        if len(urgency_list) != len(URGENCIES):
+            raise ValueError(f"expected {len(URGENCIES)} urgency probabilities, got {len(urgency_list)}")
         allowed = ALLOWED_URGENCY[category]
         if len(allowed) > 1 and allowed[0] == "critical":
             allowed = allowed[1:]  # critical comes from the rules below, never from the model alone
-        floors = [s.urgency for s in signals.values() if s.urgency and s.category in (category, None)]
-        if "recent-crime" in signals and category in ("crime_report", "cybercrime"):
-            floors.append("high")
-        urgency_score = {u: math.log(model_urg[u] + 1e-4) for u in allowed}
-        for floor in set(floors):
-            for u in allowed:
-                if _URGENCY_RANK[u] <= _URGENCY_RANK[floor]:
-                    urgency_score[u] += URGENCY_FLOOR_WEIGHT
-        urgency = max(allowed, key=lambda u: (urgency_score[u], _URGENCY_RANK[u]))
+        if len(allowed) == 1:
+            urgency = allowed[0]  # nothing to choose
+        else:
+            floors = [u for u, c in urgent if c == category or c is None]
+            if "recent-crime" in signals and category in ("crime_report", "cybercrime"):
+                floors.append("high")
+            floor_ranks = [_URGENCY_RANK[floor] for floor in set(floors)]
+            best: tuple[float, int] | None = None
+            urgency = allowed[0]
+            for u in allowed:  # max(allowed, key=(score, rank)): the first best
+                rank = _URGENCY_RANK[u]
+                score = math.log(urgency_list[rank] + 1e-4)
+                for floor_rank in floor_ranks:
+                    if rank <= floor_rank:
+                        score += URGENCY_FLOOR_WEIGHT
+                if best is None or (score, rank) > best:
+                    best = (score, rank)
+                    urgency = u
         harm = category in _HARM or not _HARM_SIGNAL_SET.isdisjoint(signals)
         age = child_age(key) if harm and _age_hint(key) else None
         child = (
@@ -493,7 +526,6 @@ class Classifier:
         if critical:
             if category == "police_complaint":
                 urgency = "high"
-                urgency_score = {"high": 0.0}
             else:
                 urgency = "critical"
                 reasons.append(f"critical: {', '.join(critical_tags)}")
@@ -502,14 +534,16 @@ class Classifier:
             reasons.append("missing child reported the same day -> critical")
         if urgency not in allowed:
             allowed = (urgency, *allowed)
-        allowed_mass = sum(model_urg[u] for u in allowed)
-        urgency_confidence = model_urg[urgency] / allowed_mass if allowed_mass > 0 else 0.0
+        allowed_mass = 0.0
+        for u in allowed:
+            allowed_mass += urgency_list[_URGENCY_RANK[u]]
+        urgency_confidence = urgency_list[_URGENCY_RANK[urgency]] / allowed_mass if allowed_mass > 0 else 0.0
         if critical or len(allowed) == 1:
             urgency_confidence = max(urgency_confidence, 0.9)
 
         # Sensitivity.
         sensitive_reasons: list[str] = []
-        if category == "gbv_harassment" or any(s.sensitive == "gbv" for s in signals.values()):
+        if category == "gbv_harassment" or gbv_signal:
             sensitive_reasons.append("gender-based violence or harassment")
         if "transgender" in signals and category in _HARM:
             sensitive_reasons.append("transgender person")
@@ -543,7 +577,7 @@ class Classifier:
         if explain:
             result.explain = {
                 "model_category": {c: round(v, 4) for c, v in zip(CATEGORIES, probabilities, strict=True)},
-                "model_urgency": {u: round(v, 4) for u, v in model_urg.items()},
+                "model_urgency": {u: round(v, 4) for u, v in zip(URGENCIES, urgency_list, strict=True)},
                 "model_sensitive": round(float(sensitive_prob), 4),
                 "lexicon_category": {c: round(lex[c], 3) for c in CATEGORIES if lex.get(c)},
                 "combined_category": {c: round(v / total, 4) for c, v in zip(CATEGORIES, scores, strict=True)},
