@@ -138,8 +138,7 @@ class Engine:
         sensitive_rows: list[float] = scores.sensitive.tolist()
         # Stage by stage over the whole chunk rather than message by message: each stage's code and
         # tables stay hot in the CPU caches (measurably faster than interleaving the stages).
-        identify = self.language.identify
-        languages = [identify(d[:LANGUAGE_CHARS]) for d in displays]
+        languages = self.language.identify_many([d[:LANGUAGE_CHARS] for d in displays])
         places = self.gazetteer.locate_many(keys, displays)
         match = self.lexicon.match
         decide = self.classifier.decide

@@ -22,11 +22,14 @@ import json
 import math
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rabta.triage.normalise import ARABIC_LETTERS
+import numpy as np
+import numpy.typing as npt
+
+from rabta.triage.normalise import ARABIC_LETTERS, BatchTranslator
 
 __all__ = ["LANGUAGES", "LanguageGuess", "LanguageIdentifier"]
 
@@ -55,7 +58,8 @@ _LIGHT: dict[str, str] = {
 }
 for _cp in [*range(0x064B, 0x0660), 0x0670, 0x0640, 0x0654, 0x0655, *range(0x200B, 0x2010), 0xFEFF]:
     _LIGHT[chr(_cp)] = ""
-_LIGHT_TABLE = str.maketrans(_LIGHT)
+_LIGHT_BATCH = BatchTranslator(_LIGHT)
+_LIGHT_TABLE = _LIGHT_BATCH.table
 _NEEDS_LIGHT = re.compile("[" + "".join(re.escape(c) for c in sorted(_LIGHT)) + "]")
 _ARABIC_YEH_TO_FARSI = str.maketrans({_ARABIC_YEH: _FARSI_YEH})
 
@@ -69,6 +73,29 @@ _PASHTO_LETTER = re.compile("[" + "".join(sorted(_PASHTO_LETTERS)) + "]")
 _URDU_LETTER = re.compile("[" + "".join(sorted(_URDU_LETTERS)) + "]")
 
 _DATA = Path(__file__).resolve().parent / "data" / "language.json"
+
+# For a batch, letters are counted per script with numpy: one flag table over the BMP.
+_ARABIC_FLAG = 1  # a letter of _ARABIC_RUN
+_LATIN_FLAG = 2  # a letter of _LATIN_RUN_LETTERS
+_SCRIPT_FLAGS = np.zeros(0x10000, dtype=np.uint8)
+_SCRIPT_FLAGS[[ord(c) for c in ARABIC_LETTERS]] |= _ARABIC_FLAG
+_SCRIPT_FLAGS[[cp for cp in range(0x41, 0x250) if chr(cp).isalpha()]] |= _LATIN_FLAG
+_BATCH_MIN = 8
+_LatinWord = tuple[str, float, float, float, float]  # a word: collapsed, Roman Urdu, English, other, model
+
+
+def _script_counts(texts: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Per text, the number of Arabic-script letters and of Latin letters (as ``identify`` counts
+    them with _ARABIC_RUN and _LATIN_RUN_LETTERS), for the whole batch at once."""
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags: npt.NDArray[np.uint8] = _SCRIPT_FLAGS[np.minimum(codes, 0xFFFF)]
+    flags[codes > 0xFFFF] = 0
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    arabic = np.bincount(owner[(flags & _ARABIC_FLAG) != 0], minlength=n)
+    latin = np.bincount(owner[(flags & _LATIN_FLAG) != 0], minlength=n)
+    return arabic.tolist(), latin.tolist()
 
 
 def light_fold(text: str) -> str:
@@ -123,6 +150,9 @@ class LanguageIdentifier:
         self._trigram_llr: dict[str, float] = dict(trigram_llr or {})
         self._llr_cache: dict[str, float] = {}
         self._word_info_cache: dict[str, tuple[float, float, float, float]] = {}
+        # A lower-case word as found in a text -> (the word with letter runs collapsed, its Roman
+        # Urdu, English and other weights, its character-model value).
+        self._latin_word_cache: dict[str, _LatinWord] = {}
         self._langid: Any = None
         self._langid_lock = threading.Lock()
         self.langid_loaded = False
@@ -134,6 +164,7 @@ class LanguageIdentifier:
         self._trigram_llr = dict(trigram_llr)
         self._llr_cache = {}
         self._word_info_cache = {}
+        self._latin_word_cache = {}
 
     # -- entry point ---------------------------------------------------------------------------
     def identify(self, text: str) -> LanguageGuess:
@@ -144,6 +175,36 @@ class LanguageIdentifier:
             return self._latin(text)
         arabic = sum(map(len, _ARABIC_RUN.findall(text)))
         latin = sum(map(len, _LATIN_RUN_LETTERS.findall(text)))
+        return self._identify_mixed(text, arabic, latin)
+
+    def identify_many(self, texts: Sequence[str]) -> list[LanguageGuess]:
+        """``identify`` for a batch: the letters are counted and the Arabic-script texts lightly
+        folded for the whole batch at once (the same guesses)."""
+        if len(texts) < _BATCH_MIN:
+            return [self.identify(t) for t in texts]
+        mixed = [i for i, t in enumerate(texts) if not t.isascii()]
+        counts: dict[int, tuple[int, int]] = {}
+        folded: dict[int, str] = {}
+        if mixed:
+            arabic_counts, latin_counts = _script_counts([texts[i] for i in mixed])
+            counts = dict(zip(mixed, zip(arabic_counts, latin_counts, strict=True), strict=True))
+            # The texts that will take the Arabic-script path (arabic >= latin; a text with few
+            # such letters may still end elsewhere, and its fold is then simply not used).
+            arabic_path = [i for i in mixed if counts[i][0] >= counts[i][1] and counts[i][0]]
+            if arabic_path:
+                folded = dict(zip(arabic_path, _LIGHT_BATCH.many([texts[i] for i in arabic_path]), strict=True))
+        guesses: list[LanguageGuess] = []
+        for i, text in enumerate(texts):
+            count = counts.get(i)
+            if count is None:
+                guesses.append(self.identify(text))
+            else:
+                guesses.append(self._identify_mixed(text, count[0], count[1], folded.get(i)))
+        return guesses
+
+    def _identify_mixed(self, text: str, arabic: int, latin: int, folded: str | None = None) -> LanguageGuess:
+        """``identify`` for a text that is not ASCII, given its Arabic-script and Latin letter counts
+        (and ``light_fold(text)``, if the caller has it)."""
         other = 0
         if arabic + latin < len(text) // 2:
             # Few Latin/Arabic letters: look for another script (rare, so a Python loop is fine).
@@ -153,7 +214,7 @@ class LanguageIdentifier:
         if other > arabic and other > latin:
             return LanguageGuess("und", 0.9, (f"script: {other} letters outside Latin/Arabic",))
         if arabic >= latin:
-            guess = self._arabic(text)
+            guess = self._arabic(text, folded)
             if latin:
                 return LanguageGuess(guess.language, guess.confidence, (*guess.evidence, f"mixed: {arabic} Arabic-script vs {latin} Latin letters"))
             return guess
@@ -162,15 +223,16 @@ class LanguageIdentifier:
         return LanguageGuess(guess.language, guess.confidence, (*guess.evidence, f"mixed: {latin} Latin vs {arabic} Arabic-script letters"))
 
     # -- Arabic script -------------------------------------------------------------------------
-    def _arabic(self, text: str) -> LanguageGuess:
-        folded = light_fold(text)
+    def _arabic(self, text: str, folded: str | None = None) -> LanguageGuess:
+        if folded is None:
+            folded = light_fold(text)
         ps_letters = len(_PASHTO_LETTER.findall(folded))
         ur_letters = len(_URDU_LETTER.findall(folded))
         arabic_yeh = folded.count(_ARABIC_YEH)
         farsi_yeh = folded.count(_FARSI_YEH)
         if arabic_yeh and not farsi_yeh:
             # An Arabic keyboard: ي is just its yeh, not the Pashto letter.
-            folded = folded.translate(_ARABIC_YEH_TO_FARSI)
+            folded = folded.replace(_ARABIC_YEH, _FARSI_YEH)
             arabic_yeh = 0
         ps = min(ps_letters, 12) * 1.0 + (min(arabic_yeh, 4) * 0.5 if farsi_yeh else 0.0)
         ur = min(ur_letters, 12) * 0.4
@@ -179,7 +241,19 @@ class LanguageIdentifier:
         table = self._arabic_table
         firsts = self._arabic_pair_firsts
         previous = ""
-        for word in _WORD.findall(folded):
+        words: list[str] = _WORD.findall(folded)
+        if firsts.isdisjoint(words):
+            # No word starts a pair (the usual case): only the words in the table need a Python step.
+            for word in filter(table.__contains__, words):
+                ps_weight, ur_weight = table[word]
+                if ps_weight:
+                    ps += ps_weight
+                    ps_hits.append(word)
+                if ur_weight:
+                    ur += ur_weight
+                    ur_hits.append(word)
+            words = []
+        for word in words:
             weights = table.get(word)
             if weights is not None:
                 if weights[0]:
@@ -215,22 +289,22 @@ class LanguageIdentifier:
 
     def latin_scores(self, text: str) -> LatinScores:
         """Roman Urdu and English word scores, the character-model score and the hits."""
-        lowered = _LATIN_RUN.sub(r"\1", text.lower())
-        ru = en = other = 0.0
-        model = 0.0
+        # Collapsing runs of a letter never changes where words start and end, so each word is
+        # found on the lower-case text and collapsed on its own, once per distinct word (cached).
+        cache = self._latin_word_cache
+        table = self._latin_table
+        firsts = self._latin_pair_firsts
+        ru = en = other = model = 0.0
         ru_hits: list[str] = []
         en_hits: list[str] = []
         previous = ""
-        table = self._latin_table
-        firsts = self._latin_pair_firsts
-        words = _WORD.findall(lowered)
-        info_of = self._word_info_cache.get
-        for word in words:
-            info = info_of(word)
+        for found in _WORD.findall(text.lower()):
+            info = cache.get(found)
             if info is None:
-                info = self._word_info(word)
-            r, e, o, m = info
-            other += o
+                info = self._latin_word(found)
+            word, r, e, o, m = info
+            if o:  # adding 0.0 changes no sum: skipped
+                other += o
             if previous in firsts:
                 pair = previous + " " + word
                 pair_weights = table.get(pair)
@@ -244,8 +318,21 @@ class LanguageIdentifier:
             if e:
                 en += e
                 en_hits.append(word)
-            model += m
+            if m:
+                model += m
         return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
+
+    def _latin_word(self, found: str) -> _LatinWord:
+        """A lower-case word as found in a text: collapsed, with its weights (cached)."""
+        word = _LATIN_RUN.sub(r"\1", found)
+        info = self._word_info_cache.get(word)
+        if info is None:
+            info = self._word_info(word)
+        result = (word, *info)
+        if len(self._latin_word_cache) >= _LLR_CACHE_LIMIT:
+            self._latin_word_cache.clear()
+        self._latin_word_cache[found] = result
+        return result
 
     def _word_info(self, word: str) -> tuple[float, float, float, float]:
         """Roman Urdu, English and other-language weights of one word and its character-model

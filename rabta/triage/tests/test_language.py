@@ -54,3 +54,9 @@ def test_langid_is_not_loaded_for_clear_cases(engine: Engine) -> None:
     for text, _ in CASES[5:]:
         fresh.identify(text)
     assert fresh.langid_loaded is False
+
+
+def test_a_batch_is_identified_like_one_by_one(engine: Engine) -> None:
+    texts = [text for text, _language in CASES]
+    texts += ["سلام 😀 Sir plz help", "ولې دلته ډزې کیږي؟ ورک شو", "علي يو ځای", "aaaall okkkk nahi hai please police wale", "Привет мир"]
+    assert engine.language.identify_many(texts) == [engine.language.identify(t) for t in texts]
