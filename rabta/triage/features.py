@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CHAR_BITS", "NGRAM_SIZES", "bigram_firsts", "char_ngrams", "model_text", "word_features"]
+__all__ = ["CHAR_BITS", "NGRAM_SIZES", "WordIndex", "bigram_firsts", "char_ngrams", "model_text", "word_features"]
 
 CHAR_BITS = 18
 NGRAM_SIZES = (2, 4)  # default for training; the model file records the sizes it was trained with
@@ -138,6 +138,63 @@ def word_features(texts: Sequence[str], vocabulary: Mapping[str, int], firsts: f
     owners = np.concatenate((word_owner[keep_uni], word_owner[positions[keep_bi]]))
     order = np.argsort(owners, kind="stable")
     return indices[order], owners[order]
+
+
+_NO_BIGRAMS: dict[str, int] = {}  # the bigrams of a word that starts none
+
+
+class WordIndex:
+    """A vocabulary arranged for inference: ``features(texts)`` is ``word_features(texts, vocabulary)``.
+
+    Every word maps to its own index (or -1) and to the bigrams it starts (second word -> index), so a
+    word is hashed and looked up once, and a bigram is one more lookup keyed by the next word (whose
+    hash is already known): no bigram string is built. The lookups run over the whole batch through
+    C-level ``map``; the indices come out in the same order as from ``word_features``.
+    """
+
+    def __init__(self, vocabulary: Mapping[str, int]) -> None:
+        nexts: dict[str, dict[str, int]] = {}
+        for gram, index in vocabulary.items():
+            if " " in gram:
+                first, second = gram.split(" ", 1)
+                nexts.setdefault(first, {})[second] = index
+        # Words never contain whitespace (they come from str.split()), so keys with a space are
+        # never a unigram, and a bigram "a b" is found exactly when a is followed by b.
+        self._unigrams: dict[str, int] = {w: i for w, i in vocabulary.items() if " " not in w}
+        self._nexts = nexts
+
+    def features(self, texts: Sequence[str]) -> tuple[IntArray, IntArray]:
+        """Vocabulary indices of the word unigrams and bigrams of every text, and their owners:
+        per text, its unigrams (in word order), then its bigrams (in order)."""
+        n = len(texts)
+        unigram_of = self._unigrams.get
+        nexts_of = self._nexts.get
+        if n == 1:
+            words = texts[0].split()
+            found = [i for i in map(unigram_of, words) if i is not None]
+            nexts = list(map(nexts_of, words[:-1], itertools.repeat(_NO_BIGRAMS)))
+            found.extend(i for i in map(dict.get, nexts, words[1:]) if i is not None)
+            return np.asarray(found, dtype=np.int64), np.zeros(len(found), dtype=np.int64)
+        split = [t.split() for t in texts]
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=n)
+        words = list(itertools.chain.from_iterable(split))
+        total = len(words)
+        if total == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        word_owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+        unigrams = np.fromiter(map(unigram_of, words, itertools.repeat(-1)), dtype=np.int64, count=total)
+        # The bigram starting at every word but the very last (-1 where there is none); a pair that
+        # crosses from one text to the next is dropped below.
+        starting = map(nexts_of, words, itertools.repeat(_NO_BIGRAMS))
+        bigrams = np.fromiter(map(dict.get, starting, words[1:], itertools.repeat(-1)), dtype=np.int64, count=total - 1)
+        keep_uni = unigrams >= 0
+        keep_bi = (bigrams >= 0) & (word_owner[1:] == word_owner[:-1])
+        positions = np.flatnonzero(keep_bi)
+        indices = np.concatenate((unigrams[keep_uni], bigrams[positions]))
+        owners = np.concatenate((word_owner[keep_uni], word_owner[positions]))
+        order = np.argsort(owners, kind="stable")
+        return indices[order], owners[order]
 
 
 def bigram_firsts(vocabulary: Mapping[str, int]) -> frozenset[str]:

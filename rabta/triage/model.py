@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from rabta.triage.features import CHAR_BITS, bigram_firsts, char_ngrams, word_features
+from rabta.triage.features import CHAR_BITS, WordIndex, char_ngrams
 
 __all__ = ["CATEGORIES", "URGENCIES", "LinearModel", "ModelScores", "softmax"]
 
@@ -115,7 +115,7 @@ class LinearModel:
         self.char_weights = char_weights
         self.word_weights = word_weights
         self.vocabulary = {word: index for index, word in enumerate(vocabulary)}
-        self._firsts = bigram_firsts(self.vocabulary)
+        self._words = WordIndex(self.vocabulary)
         self.bias = bias
         self.meta = meta
         self.trigram_llr = trigram_llr
@@ -152,7 +152,7 @@ class LinearModel:
             return out
         buckets, owners = char_ngrams(texts, self.ngram_sizes)
         out += _block_sums(self.char_map[buckets], owners, self.char_weights, n)
-        out += _block_sums(*word_features(texts, self.vocabulary, self._firsts), self.word_weights, n)
+        out += _block_sums(*self._words.features(texts), self.word_weights, n)
         return out
 
     def predict(self, texts: Sequence[str]) -> ModelScores:
