@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import ahocorasick
 from rapidfuzz import process
@@ -162,6 +162,19 @@ class PlaceResult(NamedTuple):
     hits: tuple[PlaceHit, ...] = ()
 
 
+class _PlacesInfo(NamedTuple):
+    """What the decision needs of a hit's places, worked out once per gazetteer entry."""
+
+    places: tuple[Place, ...]
+    districts: tuple[str, ...]  # in the order of the places, each once
+    best: Place  # the most specific place (the first of them)
+
+
+def _places_info(places: tuple[Place, ...]) -> _PlacesInfo:
+    districts = tuple(dict.fromkeys(p.district for p in places))
+    return _PlacesInfo(places, districts, max(places, key=lambda p: _SPECIFICITY.get(p.kind, 1.0)))
+
+
 @dataclass
 class _Entry:
     key: str
@@ -264,8 +277,13 @@ class Gazetteer:
         self._aside_after = tuple(" " + k for k in (matching_key(str(w)) for w in extra.get("aside_after", [])) if k)
 
         self._entries = list(entries.values())
+        # Per entry with places: its places as one tuple (every hit on it shares that tuple) and
+        # what the decision needs of them, found by the tuple's id.
+        self._infos: dict[int, _PlacesInfo] = {}
         for item in self._entries:
             item.place_tuple = tuple(item.places)
+            if item.places:
+                self._infos[id(item.place_tuple)] = _places_info(item.place_tuple)
         self._automaton: Any = ahocorasick.Automaton()
         for index, item in enumerate(self._entries):
             self._automaton.add_word(item.key, index)
@@ -306,7 +324,7 @@ class Gazetteer:
         # Per word (pair of words): the place name it is a misspelling of, or None; the part of
         # ``fuzzy`` that does not depend on where the word is.
         self._fuzzy_single_names: dict[str, str | None] = {}
-        self._fuzzy_double_names: dict[str, str | None] = {}
+        self._fuzzy_double_names: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def load(cls, path: Path | None = None, *, extra_path: Path | None = None, common_words: Iterable[str] = ()) -> Gazetteer:
@@ -496,19 +514,17 @@ class Gazetteer:
                 if not any(s <= start < e for s, e in covered):
                     hits.append(PlaceHit(start, start + len(token), token, _KP, by_key[name].place_tuple, fuzzy=True))
         if self._fuzzy_double and not hits:
-            common = self._common
             double_names = self._fuzzy_double_names
             for match in _LATIN_PAIR_PADDED.finditer(padded):
-                previous, word = match.group(1, 2)
-                if len(previous) + len(word) >= 8 and previous not in common and word not in common:
-                    pair = previous + " " + word
-                    name = double_names.get(pair, "")
-                    if name == "":
-                        name = self._fuzzy_double_name(pair)
-                    if name is not None:
-                        start = match.start()
-                        if not any(s <= start < e for s, e in covered):
-                            hits.append(PlaceHit(start, start + len(pair), pair, _KP, by_key[name].place_tuple, fuzzy=True))
+                words = cast(tuple[str, str], match.group(1, 2))
+                name = double_names.get(words, "")
+                if name == "":
+                    name = self._fuzzy_double_name(words)
+                if name is not None:
+                    start = match.start()
+                    if not any(s <= start < e for s, e in covered):
+                        pair = words[0] + " " + words[1]
+                        hits.append(PlaceHit(start, start + len(pair), pair, _KP, by_key[name].place_tuple, fuzzy=True))
         return hits
 
     def _fuzzy_single_name(self, token: str) -> str | None:
@@ -523,16 +539,19 @@ class Gazetteer:
         self._fuzzy_single_names[token] = name
         return name
 
-    def _fuzzy_double_name(self, pair: str) -> str | None:
-        """The two-word KP place a pair of Latin words misspells, if any (cached)."""
+    def _fuzzy_double_name(self, words: tuple[str, str]) -> str | None:
+        """The two-word KP place a pair of neighbouring Latin words misspells, if any (cached)."""
         name: str | None = None
-        if pair not in self._by_key:
-            found = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-            if found is not None and found in self._by_key and not _affixed(pair, found):
-                name = found
+        previous, word = words
+        if len(previous) + len(word) >= 8 and previous not in self._common and word not in self._common:
+            pair = previous + " " + word
+            if pair not in self._by_key:
+                found = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+                if found is not None and found in self._by_key and not _affixed(pair, found):
+                    name = found
         if len(self._fuzzy_double_names) >= _FUZZY_CACHE_LIMIT:
             self._fuzzy_double_names.clear()
-        self._fuzzy_double_names[pair] = name
+        self._fuzzy_double_names[words] = name
         return name
 
     def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None, after_words: tuple[str, ...] | None = None) -> bool:
@@ -546,6 +565,12 @@ class Gazetteer:
         return (" " + before).endswith(before_words) or after.startswith(after_words)
 
     # -- decision ------------------------------------------------------------------------------
+    def _places_info(self, places: tuple[Place, ...]) -> _PlacesInfo:
+        info = self._infos.get(id(places))
+        if info is None or info.places is not places:  # a tuple the gazetteer did not make
+            return _places_info(places)
+        return info
+
     def locate_many(self, keys: Sequence[str], displays: Sequence[str | None]) -> list[PlaceResult]:
         """``locate`` for a batch (the loose forms of the keys are made for the whole batch at once)."""
         if self._loose_ready and len(keys) > 1:
@@ -587,20 +612,22 @@ class Gazetteer:
             outside = any(h.role == _OUTSIDE for h in hits)
             return PlaceResult(None, None, 0.9 if outside or reasons else 0.7, tuple(reasons), tuple(hits))
 
-        definite = {h.places[0].district for h in kp if len({p.district for p in h.places}) == 1}
+        infos = [self._places_info(h.places) for h in kp]
+        definite = {info.districts[0] for info in infos if len(info.districts) == 1}
         scores: dict[str, float] = {}
         first: dict[str, int] = {}
         chosen: list[tuple[PlaceHit, Place]] = []
-        for order, hit in enumerate(kp):
-            districts = list(dict.fromkeys(p.district for p in hit.places))
+        for order, (hit, info) in enumerate(zip(kp, infos, strict=True)):
+            districts = info.districts
             if len(districts) > 1:
                 matching = [p for p in hit.places if p.district in definite]
                 candidates = matching or list(hit.places)
                 share = 1.0 if matching else 0.5 / len(districts)
+                place = max(candidates, key=lambda p: _SPECIFICITY.get(p.kind, 1.0))
             else:
                 candidates = list(hit.places)
                 share = 1.0
-            place = max(candidates, key=lambda p: _SPECIFICITY.get(p.kind, 1.0))
+                place = info.best
             weight = _SPECIFICITY.get(place.kind, 1.0) * share * (0.6 if hit.fuzzy else 1.0)
             if hit.text in self._ambiguous:
                 weight *= _AMBIGUOUS_WEIGHT
