@@ -127,9 +127,12 @@ _DIGIT = re.compile(r"\d")
 _SAL = re.compile(r"sal\b")
 
 
+_AGE_HINT = re.compile("|".join(_AGE_HINT_WORDS))  # literals only: the regex engine skips ahead by itself
+
+
 def _age_hint(key: str) -> bool:
-    """Whether a key may state an age (substring tests: much cheaper than one alternation regex)."""
-    return _DIGIT.search(key) is not None or any(w in key for w in _AGE_HINT_WORDS) or ("sal" in key and _SAL.search(key) is not None)
+    """Whether a key may state an age."""
+    return _DIGIT.search(key) is not None or _AGE_HINT.search(key) is not None or ("sal" in key and _SAL.search(key) is not None)
 
 
 _NUMBER_WORDS = {
@@ -216,8 +219,12 @@ _NUMBER_WORDS.update(
 )
 _NUMBER_KEYS = {matching_key(word): value for word, value in _NUMBER_WORDS.items()}
 _WORD_AGE = re.compile(rf"\b(\w+)\s+(?:{_YEAR_WORDS})\b")
-# _WORD_AGE can only match where one of the year words is: this alternation of literals finds out fast.
-_ANY_YEAR_WORD = re.compile(_YEAR_WORDS)
+# _WORD_AGE can only match where a year word follows a space: a pattern that opens with \s finds out fast.
+_ANY_YEAR_WORD = re.compile(rf"\s(?:{_YEAR_WORDS})\b")
+# An _AGE match starts at an age word or at a digit, a _CHILD_AGE match at a child word: the scans
+# start at the first of them (patterns that open with \b cannot skip ahead by themselves).
+_AGE_WORD = re.compile("umar|umr|age|aged|" + matching_key("عمر"))
+_CHILD_WORD = re.compile(_CHILD_AGE.pattern[len(r"\b(?:") : _CHILD_AGE.pattern.index(r")\s+")])
 
 
 @dataclass(frozen=True)
@@ -267,7 +274,8 @@ class Lexicon:
         automaton: Any = ahocorasick.Automaton()
         # Patterns carry their word boundaries: " phrase " (or " phrase" when it may continue), looked
         # for in " " + key + " ", so the automaton reports only matches on word boundaries.
-        table: dict[str, list[tuple[int, str, Signal]]] = {}
+        # Per pattern: (start offset from the end index, phrase length, phrase, signal, cancels).
+        table: dict[str, list[tuple[int, int, str, Signal, bool]]] = {}
         for raw in data.get("signals", []):
             signal = Signal(
                 tag=str(raw["tag"]),
@@ -287,7 +295,8 @@ class Lexicon:
                 if not key:
                     continue
                 pattern = " " + key + ("" if prefix else " ")
-                table.setdefault(pattern, []).append((len(pattern), key, signal))
+                # the pattern's leading space is the key's index shift: start = end index + 1 - len(pattern)
+                table.setdefault(pattern, []).append((1 - len(pattern), len(key), key, signal, bool(signal.cancels)))
                 self._phrases.append((key, prefix, signal))
         for pattern, entries in table.items():
             automaton.add_word(pattern, tuple(entries))
@@ -296,6 +305,7 @@ class Lexicon:
         self._automaton = automaton
         self._empty = not table
         self.words = frozenset(word for key, _prefix, _signal in self._phrases for word in key.split())
+        self.phrases: tuple[tuple[str, bool, Signal], ...] = tuple(self._phrases)  # (folded phrase, may continue, signal)
         self._cancelling = any(s.cancels for s in self.signals)
 
     @classmethod
@@ -309,16 +319,19 @@ class Lexicon:
         if self._empty or not key:
             return []
         hits: list[SignalHit] = []
+        new = tuple.__new__  # SignalHit(...) without the Python-level __new__ of a named tuple
+        cancels = False
         for end_index, entries in self._automaton.iter(" " + key + " "):
-            for length, phrase, signal in entries:
-                start = end_index + 1 - length  # the pattern's leading space is the key's index shift
-                hits.append(SignalHit(signal, phrase, start, start + len(phrase)))
+            for offset, size, phrase, signal, cancelling in entries:
+                start = end_index + offset
+                hits.append(new(SignalHit, (signal, phrase, start, start + size)))
+                cancels |= cancelling
         if len(hits) > 1:
             # By start, then longest first, ties in the order found: two stable sorts with C keys
             # (reverse=True keeps equal items in order) instead of a Python key function per hit.
             hits.sort(key=_BY_END, reverse=True)
             hits.sort(key=_BY_START)
-        if self._cancelling:
+        if cancels:
             cancelling = [h for h in hits if h.signal.cancels]
             if cancelling:
                 # "nashe ki goliyan" (pills) cancels the "goliyan" (bullets) inside it.
@@ -351,13 +364,18 @@ def child_age(key: str) -> int | None:
     """The lowest age under 18 mentioned in a matching key, if any."""
     ages: list[int] = []
     # _AGE and _CHILD_AGE need a digit, _WORD_AGE a year word: without one, they are not run at all.
-    if _DIGIT.search(key) is not None:
-        for match in _AGE.finditer(key):
+    digit = _DIGIT.search(key)
+    if digit is not None:
+        begin = digit.start()
+        word = _AGE_WORD.search(key, 0, begin)
+        for match in _AGE.finditer(key, word.start() if word is not None else begin):
             value = match.group(1) or match.group(2)
             if value:
                 ages.append(int(value))
-        for match in _CHILD_AGE.finditer(key):
-            ages.append(int(match.group(1)))
+        child = _CHILD_WORD.search(key)
+        if child is not None:
+            for match in _CHILD_AGE.finditer(key, child.start()):
+                ages.append(int(match.group(1)))
     if _ANY_YEAR_WORD.search(key) is not None:
         for match in _WORD_AGE.finditer(key):
             number = _NUMBER_KEYS.get(match.group(1))
@@ -374,6 +392,12 @@ class Classifier:
         self.lexicon = lexicon
         self._has_requires = any(s.requires for s in lexicon.signals)
         self._requiring = frozenset(s.tag for s in lexicon.signals if s.requires)  # tags that need another
+        # The "matched" reason of a signal found by one phrase, made once per (phrase, signal).
+        self._single_reasons: dict[tuple[str, int], str] = {
+            (phrase, id(signal)): f"matched '{phrase}' -> {signal.category}" + (" (critical)" if signal.critical == "always" else "")
+            for phrase, _prefix, signal in lexicon.phrases
+            if signal.category
+        }
 
     def decide(
         self, key: str, category_probs: Any, urgency_probs: Any, sensitive_prob: float, *, explain: bool = False, hits: list[SignalHit] | None = None
@@ -418,8 +442,11 @@ class Classifier:
                     lex[signal_category] = lex.get(signal_category, 0.0) + value
                     if mode != "always":
                         lex_ordinary[signal_category] = lex_ordinary.get(signal_category, 0.0) + value
-                phrases = f"'{found[0].phrase}'" if len(found) == 1 else ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
-                matched.append(f"matched {phrases} -> {signal_category}" + (" (critical)" if mode == "always" else ""))
+                reason = self._single_reasons.get((found[0].phrase, id(signal))) if len(found) == 1 else None
+                if reason is None:
+                    phrases = f"'{found[0].phrase}'" if len(found) == 1 else ", ".join(dict.fromkeys(f"'{h.phrase}'" for h in found[:3]))
+                    reason = f"matched {phrases} -> {signal_category}" + (" (critical)" if mode == "always" else "")
+                matched.append(reason)
             if mode is not None:  # each list keeps the signals' order
                 (always if mode == "always" else with_now if mode == "with_now" else unless_rumor if mode == "unless_rumor" else support).append(tag)
             if signal.urgency:
@@ -590,11 +617,12 @@ class Classifier:
 
 _CATEGORY_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 _EMPTY_BOOST = math.exp(10.0)  # nothing to read (no letters, no digits): other
+_PLUS_EPSILON = (1e-4).__radd__  # p -> p + 1e-4
 
 
 def _category_scores(probabilities: list[float], lex: Mapping[str, float], *, empty: bool) -> list[float]:
     """exp(log(p + 1e-4) + LEXICON_WEIGHT * lexicon) per category, in CATEGORIES order."""
-    scores = [p + 1e-4 for p in probabilities]
+    scores = list(map(_PLUS_EPSILON, probabilities))  # p + 1e-4 for each, in C
     for category, value in lex.items():
         if value:
             scores[_CATEGORY_INDEX[category]] *= math.exp(LEXICON_WEIGHT * value)
