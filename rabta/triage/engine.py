@@ -34,7 +34,10 @@ _DATA_FILES = ("language.json", "lexicon.json", "gazetteer.json", "places_extra.
 # The model and language rules see at most this much of a message; places, lexicon and PII see all.
 MODEL_CHARS = 4000
 LANGUAGE_CHARS = 20000
-_BATCH = 256
+# Messages per chunk. Larger chunks let the model's tables (and the numpy set-up) serve more
+# messages per load; 1024 was measurably faster than 256 or 512, and 2048 no faster (its
+# gathered rows, ~25 MB, no longer stay in the caches).
+_BATCH = 1024
 
 _lock = threading.Lock()
 _default: list[Engine] = []  # the process-wide engine, once loaded
