@@ -148,8 +148,6 @@ class LanguageIdentifier:
         self._latin_pair_firsts = frozenset(w.split()[0] for w in self._ru if " " in w)
         # Positive log-likelihood ratio favours Roman Urdu over English.
         self._trigram_llr: dict[str, float] = dict(trigram_llr or {})
-        self._llr_cache: dict[str, float] = {}
-        self._word_info_cache: dict[str, tuple[float, float, float, float]] = {}
         # A lower-case word as found in a text -> (the word with letter runs collapsed, its Roman
         # Urdu, English and other weights, its character-model value).
         self._latin_word_cache: dict[str, _LatinWord] = {}
@@ -162,8 +160,6 @@ class LanguageIdentifier:
     def set_trigram_model(self, trigram_llr: Mapping[str, float]) -> None:
         """Install the trained character-trigram table (Roman Urdu vs English)."""
         self._trigram_llr = dict(trigram_llr)
-        self._llr_cache = {}
-        self._word_info_cache = {}
         self._latin_word_cache = {}
 
     # -- entry point ---------------------------------------------------------------------------
@@ -323,12 +319,10 @@ class LanguageIdentifier:
         return LatinScores(ru, en, other, model, tuple(ru_hits), tuple(en_hits))
 
     def _latin_word(self, found: str) -> _LatinWord:
-        """A lower-case word as found in a text: collapsed, with its weights (cached)."""
+        """A lower-case word as found in a text: collapsed, with its weights (cached: words repeat
+        across messages; the one cache of the Latin rules)."""
         word = _LATIN_RUN.sub(r"\1", found)
-        info = self._word_info_cache.get(word)
-        if info is None:
-            info = self._word_info(word)
-        result = (word, *info)
+        result = (word, *self._word_info(word))
         if len(self._latin_word_cache) >= _LLR_CACHE_LIMIT:
             self._latin_word_cache.clear()
         self._latin_word_cache[found] = result
@@ -336,32 +330,21 @@ class LanguageIdentifier:
 
     def _word_info(self, word: str) -> tuple[float, float, float, float]:
         """Roman Urdu, English and other-language weights of one word and its character-model
-        evidence (0 unless the word is in neither list), cached: words repeat across messages."""
+        evidence (0 unless the word is in neither list)."""
         weights = self._latin_table.get(word)
         r, e, o = weights if weights is not None else (0.0, 0.0, 0.0)
         m = self._word_llr(word) if not r and not e and self._trigram_llr and len(word) > 2 and word.isascii() else 0.0
-        info = (r, e, o, m)
-        if len(self._word_info_cache) >= _LLR_CACHE_LIMIT:
-            self._word_info_cache.clear()
-        self._word_info_cache[word] = info
-        return info
+        return (r, e, o, m)
 
     def _word_llr(self, word: str) -> float:
-        """Character-model evidence of one unknown word, in [-1, 1] (cached)."""
-        cached = self._llr_cache.get(word)
-        if cached is not None:
-            return cached
+        """Character-model evidence of one unknown word, in [-1, 1]."""
         padded = f" {word} "
         get = self._trigram_llr.get
         total = 0.0
         for i in range(len(padded) - 2):
             total += get(padded[i : i + 3], 0.0)
         # One unknown word is at most worth a weak function word.
-        value = max(-1.0, min(1.0, total / (len(padded) - 2)))
-        if len(self._llr_cache) >= _LLR_CACHE_LIMIT:
-            self._llr_cache.clear()
-        self._llr_cache[word] = value
-        return value
+        return max(-1.0, min(1.0, total / (len(padded) - 2)))
 
     def _latin(self, text: str) -> LanguageGuess:
         scores = self.latin_scores(text)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import ahocorasick
 from rapidfuzz import process
@@ -321,10 +321,9 @@ class Gazetteer:
                 self._fuzzy_double.setdefault(item.key[0], []).append(item.key)
         self._fuzzy_cache: dict[str, str | None] = {}
         self._by_key = {e.key: e for e in self._entries if e.places}
-        # Per word (pair of words): the place name it is a misspelling of, or None; the part of
-        # ``fuzzy`` that does not depend on where the word is.
+        # Per word: the place name it is a misspelling of, or None; the part of ``fuzzy`` that does
+        # not depend on where the word is.
         self._fuzzy_single_names: dict[str, str | None] = {}
-        self._fuzzy_double_names: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def load(cls, path: Path | None = None, *, extra_path: Path | None = None, common_words: Iterable[str] = ()) -> Gazetteer:
@@ -514,17 +513,16 @@ class Gazetteer:
                 if not any(s <= start < e for s, e in covered):
                     hits.append(PlaceHit(start, start + len(token), token, _KP, by_key[name].place_tuple, fuzzy=True))
         if self._fuzzy_double and not hits:
-            double_names = self._fuzzy_double_names
+            common = self._common
             for match in _LATIN_PAIR_PADDED.finditer(padded):
-                words = cast(tuple[str, str], match.group(1, 2))
-                name = double_names.get(words, "")
-                if name == "":
-                    name = self._fuzzy_double_name(words)
-                if name is not None:
-                    start = match.start()
-                    if not any(s <= start < e for s, e in covered):
-                        pair = words[0] + " " + words[1]
-                        hits.append(PlaceHit(start, start + len(pair), pair, _KP, by_key[name].place_tuple, fuzzy=True))
+                previous, word = match.group(1, 2)
+                if len(previous) + len(word) >= 8 and previous not in common and word not in common:
+                    pair = previous + " " + word
+                    start = match.start()  # the first word's index in key
+                    if pair not in by_key and not any(s <= start < e for s, e in covered):
+                        name = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
+                        if name is not None and name in by_key and not _affixed(pair, name):
+                            hits.append(PlaceHit(start, start + len(pair), pair, _KP, by_key[name].place_tuple, fuzzy=True))
         return hits
 
     def _fuzzy_single_name(self, token: str) -> str | None:
@@ -537,21 +535,6 @@ class Gazetteer:
         if len(self._fuzzy_single_names) >= _FUZZY_CACHE_LIMIT:
             self._fuzzy_single_names.clear()
         self._fuzzy_single_names[token] = name
-        return name
-
-    def _fuzzy_double_name(self, words: tuple[str, str]) -> str | None:
-        """The two-word KP place a pair of neighbouring Latin words misspells, if any (cached)."""
-        name: str | None = None
-        previous, word = words
-        if len(previous) + len(word) >= 8 and previous not in self._common and word not in self._common:
-            pair = previous + " " + word
-            if pair not in self._by_key:
-                found = self._fuzzy_token(pair, self._fuzzy_double, 1 if len(pair) < 12 else 2)
-                if found is not None and found in self._by_key and not _affixed(pair, found):
-                    name = found
-        if len(self._fuzzy_double_names) >= _FUZZY_CACHE_LIMIT:
-            self._fuzzy_double_names.clear()
-        self._fuzzy_double_names[words] = name
         return name
 
     def _aside(self, key: str, hit: PlaceHit, before_words: tuple[str, ...] | None = None, after_words: tuple[str, ...] | None = None) -> bool:
