@@ -176,6 +176,7 @@ def matching_key(text: str) -> str:
 # and ``str.translate`` with a dict raises (and clears) a KeyError for every character it leaves alone;
 # here it is a few nanoseconds per character.
 _BATCH_MIN = 8  # below this, the per-text path is cheaper than setting up the arrays
+_BATCH_MAX = 256  # above this, the arrays outgrow the CPU caches: a batch is done in pieces
 _BMP = 0x10000
 _DROP = 0xFFFFFFFF  # the folded character is removed
 _SLOW = 0xFFFFFFFE  # lower case is not one character for one (İ) or depends on context (Σ): per text
@@ -235,6 +236,8 @@ def matching_keys(texts: Sequence[str]) -> list[str]:
     n = len(texts)
     if n < _BATCH_MIN:
         return [matching_key(t) for t in texts]
+    if n > _BATCH_MAX:  # in pieces whose arrays stay in the CPU caches
+        return [key for i in range(0, n, _BATCH_MAX) for key in matching_keys(texts[i : i + _BATCH_MAX])]
     normalize = unicodedata.normalize
     parts = [t if t.isascii() else normalize("NFKC", t) for t in texts]
     joined = "".join(parts)
