@@ -44,6 +44,9 @@ _NOT_DIGIT_AFTER = r"(?![0-9\u06f0-\u06f9\u0660-\u0669])"
 
 # Every kind needs two digits in a row or an "@": anything else returns at once.
 _HAS_SIGNAL = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]{2}|@")
+# The digit half of _HAS_SIGNAL, spelt so that the regex engine can skip to a digit by itself ("@" is
+# looked for with ``in``).
+_TWO_DIGITS = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669][0-9\u06f0-\u06f9\u0660-\u0669]")
 _ANY_DIGIT = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]")
 # A CNIC, phone or plate starts at most this many characters before its first digit ("+ 92", "(0",
 # "LEA-1"): the patterns (which open with a look-behind, so the regex engine cannot skip ahead by
@@ -301,8 +304,12 @@ class PiiSpan(NamedTuple):
         return {"kind": self.kind, "start": self.start, "end": self.end}
 
 
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
+
+
 def _digits(value: str) -> str:
-    return "".join(c for c in to_ascii_digits(value) if c.isdigit() and c.isascii())
+    """The ASCII digits of a value, its Urdu and Arabic-Indic digits turned into ASCII first."""
+    return _NOT_ASCII_DIGIT.sub("", to_ascii_digits(value))
 
 
 def _area_codes() -> frozenset[str]:
@@ -347,6 +354,8 @@ def _vehicle_candidates(text: str, taken: bytearray, begin: int = 0) -> list[Pii
     found: list[PiiSpan] = []
     for match in _VEHICLE.finditer(text, begin):
         start, end = match.span()
+        if taken.find(1, start, end) != -1:
+            continue  # overlaps a span already found (checked again below, with a city after it)
         value = match.group(0)
         letters = "".join(c for c in value if c.isalpha())
         digits = _digits(value)
@@ -368,6 +377,8 @@ def _vehicle_candidates(text: str, taken: bytearray, begin: int = 0) -> list[Pii
         if taken.find(1, start, end) != -1:
             continue
         found.append(PiiSpan(start, end, "vehicle"))
+    if "نمبر" not in text and "شمارہ" not in text:  # _VEHICLE_URDU needs one of them
+        return found
     for match in _VEHICLE_URDU.finditer(text):
         start, end = match.span(1)
         if taken.find(1, start, end) == -1:
@@ -377,7 +388,7 @@ def _vehicle_candidates(text: str, taken: bytearray, begin: int = 0) -> list[Pii
 
 def find_pii(text: str) -> list[PiiSpan]:
     """All personal data spans in ``text``, sorted, never overlapping."""
-    if _HAS_SIGNAL.search(text) is None:
+    if "@" not in text and _TWO_DIGITS.search(text) is None:  # _HAS_SIGNAL.search(text) is None
         return []
     spans: list[PiiSpan] = []
     taken = bytearray(len(text))  # characters already inside a span
@@ -402,13 +413,14 @@ def find_pii(text: str) -> list[PiiSpan]:
                 if validate_iban(match.group(0).upper()):
                     add(match.start(), match.end(), "iban")
     begin = max(0, digit.start() - _BEFORE_DIGIT)
+    # A candidate overlapping a span already found is never added: it is not validated either.
     for match in _CNIC.finditer(text, begin):
-        if validate_cnic(_digits(match.group(0))):
+        if taken.find(1, match.start(), match.end()) == -1 and validate_cnic(_digits(match.group(0))):
             add(match.start(), match.end(), "cnic")
     for match in _MOBILE.finditer(text, begin):
         add(match.start(), match.end(), "phone")
     for match in _LANDLINE.finditer(text, begin):
-        if _valid_landline(match.group(0)):
+        if taken.find(1, match.start(), match.end()) == -1 and _valid_landline(match.group(0)):
             add(match.start(), match.end(), "phone")
     for span in _vehicle_candidates(text, taken, begin):
         add(span.start, span.end, span.kind)
