@@ -64,6 +64,37 @@ _NEEDS_LIGHT = re.compile("[" + "".join(re.escape(c) for c in sorted(_LIGHT)) + 
 _ARABIC_YEH_TO_FARSI = str.maketrans({_ARABIC_YEH: _FARSI_YEH})
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _bmp_letter_class() -> str:
+    r"""``[^\W\d_]`` written out as ranges of BMP code points (a letter: str.isalnum(), not a decimal
+    digit, not "_"), which the regex engine tests with one table look-up per character."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x10000):
+        char = chr(cp)
+        if char.isalnum() and not char.isdecimal() and char != "_":
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+# The same words, faster, for the texts they are equivalent on: ASCII text, and text without
+# characters beyond the BMP.
+_WORD_ASCII = re.compile(r"[a-zA-Z]+(?:'[a-zA-Z]+)?")
+_LETTER_BMP = _bmp_letter_class()
+_WORD_BMP = re.compile(f"[{_LETTER_BMP}]+(?:'[{_LETTER_BMP}]+)?")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _words(text: str) -> list[str]:
+    """``_WORD.findall(text)``."""
+    if text.isascii():
+        return _WORD_ASCII.findall(text)
+    if _ASTRAL.search(text) is None:
+        return _WORD_BMP.findall(text)
+    return _WORD.findall(text)
 _LATIN_RUN = re.compile(r"([a-z])\1{2,}")
 _ARABIC_RUN = re.compile("[" + "".join(sorted(ARABIC_LETTERS)) + "]+")
 _LATIN_RUN_LETTERS = re.compile("[" + "".join(chr(cp) for cp in range(0x41, 0x250) if chr(cp).isalpha()) + "]+")
@@ -237,7 +268,7 @@ class LanguageIdentifier:
         table = self._arabic_table
         firsts = self._arabic_pair_firsts
         previous = ""
-        words: list[str] = _WORD.findall(folded)
+        words = _words(folded)
         if firsts.isdisjoint(words):
             # No word starts a pair (the usual case): only the words in the table need a Python step.
             for word in filter(table.__contains__, words):
@@ -294,7 +325,7 @@ class LanguageIdentifier:
         ru_hits: list[str] = []
         en_hits: list[str] = []
         previous = ""
-        for found in _WORD.findall(text.lower()):
+        for found in _words(text.lower()):
             info = cache.get(found)
             if info is None:
                 info = self._latin_word(found)
