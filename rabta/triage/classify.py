@@ -130,9 +130,33 @@ _SAL = re.compile(r"sal\b")
 _AGE_HINT = re.compile("|".join(_AGE_HINT_WORDS))  # literals only: the regex engine skips ahead by itself
 
 
-def _age_hint(key: str) -> bool:
-    """Whether a key may state an age."""
-    return _DIGIT.search(key) is not None or _AGE_HINT.search(key) is not None or ("sal" in key and _SAL.search(key) is not None)
+def _first_digit(key: str) -> int:
+    r"""Where ``_DIGIT.search(key)`` matches, or -1. An ASCII key (a flag of the string, known without
+    a scan) is searched for [0-9], any other for a decimal digit of the BMP or a character beyond it
+    (rare; \d decides those): character classes the regex engine can skip ahead for, unlike \d."""
+    if key.isascii():
+        found = _ASCII_DIGIT.search(key)
+        return found.start() if found is not None else -1
+    found = _BMP_DIGIT_OR_ASTRAL.search(key)
+    while found is not None:
+        char = found.group()
+        if char < "\U00010000" or char.isdecimal():
+            return found.start()
+        found = _BMP_DIGIT_OR_ASTRAL.search(key, found.end())
+    return -1
+
+
+_ASCII_DIGIT = re.compile("[0-9]")
+_BMP_DIGIT_OR_ASTRAL = re.compile(
+    "[" + "".join(re.escape(chr(cp)) for cp in range(0x10000) if chr(cp).isdecimal()) + "\U00010000-\U0010ffff]"
+)
+
+
+def _age_hint(key: str, digit: int | None = None) -> bool:
+    """Whether a key may state an age (``digit``: ``_first_digit(key)``, if the caller has it)."""
+    if digit is None:
+        digit = _first_digit(key)
+    return digit >= 0 or _AGE_HINT.search(key) is not None or ("sal" in key and _SAL.search(key) is not None)
 
 
 _NUMBER_WORDS = {
@@ -360,13 +384,15 @@ def _critical_mode(value: object) -> str | None:
     return None
 
 
-def child_age(key: str) -> int | None:
-    """The lowest age under 18 mentioned in a matching key, if any."""
+def child_age(key: str, digit: int | None = None) -> int | None:
+    """The lowest age under 18 mentioned in a matching key, if any (``digit``: ``_first_digit(key)``,
+    if the caller has it)."""
     ages: list[int] = []
     # _AGE and _CHILD_AGE need a digit, _WORD_AGE a year word: without one, they are not run at all.
-    digit = _DIGIT.search(key)
-    if digit is not None:
-        begin = digit.start()
+    if digit is None:
+        digit = _first_digit(key)
+    if digit >= 0:
+        begin = digit
         word = _AGE_WORD.search(key, 0, begin)
         for match in _AGE.finditer(key, word.start() if word is not None else begin):
             value = match.group(1) or match.group(2)
@@ -406,10 +432,12 @@ class Classifier:
         if hits is None:
             hits = self.lexicon.match(key)
         by_signal: dict[str, list[SignalHit]] = {}
+        signals: dict[str, Signal] = {}  # tag -> the signal of its first hit
         for hit in hits:
             found_hits = by_signal.get(hit.signal.tag)
             if found_hits is None:
                 by_signal[hit.signal.tag] = [hit]
+                signals[hit.signal.tag] = hit.signal
             else:
                 found_hits.append(hit)
         # A signal that needs another (police misconduct words need a police actor) counts only with it.
@@ -418,7 +446,7 @@ class Classifier:
                 t for t, found in by_signal.items() if found[0].signal.requires and not any(r in by_signal for r in found[0].signal.requires)
             ]:
                 del by_signal[tag]
-        signals = {tag: found[0].signal for tag, found in by_signal.items()}
+                del signals[tag]
 
         # One pass over the signals, in order: sparse lexicon scores (only categories some signal
         # speaks for), the "matched" reasons, the critical modes, the urgency floors, gbv.
@@ -537,7 +565,11 @@ class Classifier:
                     best = (score, rank)
                     urgency = u
         harm = category in _HARM or not _HARM_SIGNAL_SET.isdisjoint(signals)
-        age = child_age(key) if harm and _age_hint(key) else None
+        age: int | None = None
+        if harm:
+            digit = _first_digit(key)
+            if _age_hint(key, digit):
+                age = child_age(key, digit)
         child = (
             "child" in signals
             or "child-abuse" in signals

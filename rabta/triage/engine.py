@@ -196,7 +196,7 @@ class Engine:
             "district": place.district,
             "police_station": place.station,
             "sensitive": decision.sensitive,
-            "pii": [s.as_dict() for s in spans],
+            "pii": [s.as_dict() for s in spans] if spans else [],
             "redacted_text": redact(safe, spans) if spans else safe,
             "confidence": {
                 "category": decision.category_confidence,
