@@ -60,7 +60,10 @@ _PIECE_TEXTS = 256
 
 
 def _block_sums(
-    indices: npt.NDArray[np.int64] | npt.NDArray[np.int32], owners: npt.NDArray[np.int64], weights: npt.NDArray[np.float32], n: int
+    indices: npt.NDArray[np.int64] | npt.NDArray[np.int32] | npt.NDArray[np.int16],
+    owners: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32],
+    n: int,
 ) -> FloatArray:
     """Per text: sum of the weight rows of its features / sqrt(number of features).
 
@@ -120,7 +123,7 @@ class LinearModel:
         meta: dict[str, object],
         trigram_llr: dict[str, float],
         digest: str = "",
-        char_map: npt.NDArray[np.int32] | None = None,
+        char_map: npt.NDArray[np.int32] | npt.NDArray[np.int16] | None = None,
     ) -> None:
         if char_map is None:
             if char_weights.shape[0] != 1 << CHAR_BITS:
@@ -155,8 +158,14 @@ class LinearModel:
             rows = np.asarray(data["char_rows"], dtype=np.int64)
             char_compact = np.zeros((rows.shape[0] + 1, int(meta["outputs"])), dtype=np.float32)
             char_compact[1:] = data["char_values"]
-            char_map = np.zeros(1 << CHAR_BITS, dtype=np.int32)
-            char_map[rows] = np.arange(1, rows.shape[0] + 1, dtype=np.int32)
+            # int16 when the rows allow (half the bytes of the table every n-gram looks up).
+            char_map: npt.NDArray[np.int32] | npt.NDArray[np.int16]
+            if rows.shape[0] < np.iinfo(np.int16).max:
+                char_map = np.zeros(1 << CHAR_BITS, dtype=np.int16)
+                char_map[rows] = np.arange(1, rows.shape[0] + 1, dtype=np.int16)
+            else:
+                char_map = np.zeros(1 << CHAR_BITS, dtype=np.int32)
+                char_map[rows] = np.arange(1, rows.shape[0] + 1, dtype=np.int32)
             word_weights = np.asarray(data["word_values"], dtype=np.float32)
             vocabulary = [str(w) for w in data["vocabulary"]]
             bias = np.asarray(data["bias"], dtype=np.float64)
