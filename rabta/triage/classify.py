@@ -147,9 +147,7 @@ def _first_digit(key: str) -> int:
 
 
 _ASCII_DIGIT = re.compile("[0-9]")
-_BMP_DIGIT_OR_ASTRAL = re.compile(
-    "[" + "".join(re.escape(chr(cp)) for cp in range(0x10000) if chr(cp).isdecimal()) + "\U00010000-\U0010ffff]"
-)
+_BMP_DIGIT_OR_ASTRAL = re.compile("[" + "".join(re.escape(chr(cp)) for cp in range(0x10000) if chr(cp).isdecimal()) + "\U00010000-\U0010ffff]")
 
 
 def _age_hint(key: str, digit: int | None = None) -> bool:

@@ -95,6 +95,8 @@ def _words(text: str) -> list[str]:
     if _ASTRAL.search(text) is None:
         return _WORD_BMP.findall(text)
     return _WORD.findall(text)
+
+
 _LATIN_RUN = re.compile(r"([a-z])\1{2,}")
 _ARABIC_RUN = re.compile("[" + "".join(sorted(ARABIC_LETTERS)) + "]+")
 _LATIN_RUN_LETTERS = re.compile("[" + "".join(chr(cp) for cp in range(0x41, 0x250) if chr(cp).isalpha()) + "]+")
