@@ -141,6 +141,8 @@ def word_features(texts: Sequence[str], vocabulary: Mapping[str, int], firsts: f
 
 
 _NO_BIGRAMS: dict[str, int] = {}  # the bigrams of a word that starts none
+_SEPARATOR_WORD = "\x00"  # not whitespace, and never in a matching key (a non-word character)
+_SEPARATOR = " " + _SEPARATOR_WORD + " "
 
 
 class WordIndex:
@@ -162,6 +164,7 @@ class WordIndex:
         # never a unigram, and a bigram "a b" is found exactly when a is followed by b.
         self._unigrams: dict[str, int] = {w: i for w, i in vocabulary.items() if " " not in w}
         self._nexts = nexts
+        self._separable = not any(_SEPARATOR_WORD in gram for gram in vocabulary)
 
     def features(self, texts: Sequence[str]) -> tuple[IntArray, IntArray]:
         """Vocabulary indices of the word unigrams and bigrams of every text, and their owners:
@@ -175,21 +178,38 @@ class WordIndex:
             nexts = list(map(nexts_of, words[:-1], itertools.repeat(_NO_BIGRAMS)))
             found.extend(i for i in map(dict.get, nexts, words[1:]) if i is not None)
             return np.asarray(found, dtype=np.int64), np.zeros(len(found), dtype=np.int64)
-        split = [t.split() for t in texts]
-        counts = np.fromiter(map(len, split), dtype=np.int64, count=n)
-        words = list(itertools.chain.from_iterable(split))
-        total = len(words)
-        if total == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty
-        word_owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+        # All the words of the batch from one split, the texts separated by a token that is in no text
+        # and no vocabulary entry: no unigram, no bigram starts at it or ends with it, so no pair
+        # crosses from one text to the next; a text's words are owned by the count of separators
+        # before them.
+        joined = _SEPARATOR.join(texts)
+        if self._separable and joined.count(_SEPARATOR_WORD) == n - 1:
+            words = joined.split()
+            total = len(words)
+            if total == n - 1:  # separators only: no words at all
+                empty = np.zeros(0, dtype=np.int64)
+                return empty, empty
+            word_owner = np.cumsum(np.fromiter(map(_SEPARATOR_WORD.__eq__, words), dtype=bool, count=total), dtype=np.int64)
+            same_text = None
+        else:
+            split = [t.split() for t in texts]
+            counts = np.fromiter(map(len, split), dtype=np.int64, count=n)
+            words = list(itertools.chain.from_iterable(split))
+            total = len(words)
+            if total == 0:
+                empty = np.zeros(0, dtype=np.int64)
+                return empty, empty
+            word_owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+            same_text = word_owner[1:] == word_owner[:-1]
         unigrams = np.fromiter(map(unigram_of, words, itertools.repeat(-1)), dtype=np.int64, count=total)
         # The bigram starting at every word but the very last (-1 where there is none); a pair that
-        # crosses from one text to the next is dropped below.
+        # crosses from one text to the next is dropped.
         starting = map(nexts_of, words, itertools.repeat(_NO_BIGRAMS))
         bigrams = np.fromiter(map(dict.get, starting, words[1:], itertools.repeat(-1)), dtype=np.int64, count=total - 1)
         keep_uni = unigrams >= 0
-        keep_bi = (bigrams >= 0) & (word_owner[1:] == word_owner[:-1])
+        keep_bi = bigrams >= 0
+        if same_text is not None:
+            keep_bi &= same_text
         positions = np.flatnonzero(keep_bi)
         indices = np.concatenate((unigrams[keep_uni], bigrams[positions]))
         owners = np.concatenate((word_owner[keep_uni], word_owner[positions]))

@@ -9,6 +9,7 @@ from rabta.triage.features import IntArray, WordIndex, bigram_firsts, word_featu
 
 VOCABULARY = {w: i for i, w in enumerate(["firing", "ho", "rahi", "hai", "firing ho", "ho rahi", "rahi hai", "chori", "bazar chori", "qmarkq"])}
 TEXTS = ["firing ho rahi hai", "bazar chori", "", "hai hai firing", "chori qmarkq", "x y z", "ho", "firing ho firing ho", "rahi"]
+ODD = [*TEXTS, "firing \x00 ho", "ho\x00rahi hai", "  ", "\x00"]  # a separator inside a text: the slow path
 
 
 def _same(a: tuple[IntArray, IntArray], b: tuple[IntArray, IntArray]) -> bool:
@@ -22,6 +23,8 @@ def test_word_index_is_word_features() -> None:
     for text in TEXTS:
         assert _same(index.features([text]), word_features([text], VOCABULARY))
     assert _same(index.features([]), word_features([], VOCABULARY))
+    assert _same(index.features(ODD), word_features(ODD, VOCABULARY))
+    assert _same(index.features(["", "", ""]), word_features(["", "", ""], VOCABULARY))
 
 
 def test_word_index_of_the_shipped_model(engine: Engine) -> None:
