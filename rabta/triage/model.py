@@ -49,10 +49,12 @@ def softmax(logits: FloatArray) -> FloatArray:
 
 
 _FIRST = np.zeros(1, dtype=np.intp)
-# Feature rows gathered at once (about 1 MB of float32 x 16 outputs). A batch's rows are gathered and
-# summed in pieces of whole texts: the piece stays in the CPU caches between the gather and the sum,
-# and the process does not keep tens of MB of freed heap after a large batch.
-_PIECE_ROWS = 1 << 14
+# Feature rows gathered at once, at most (4 MB of float32 x 16 outputs): a piece of texts with very
+# long messages is gathered and summed in parts of whole texts, so memory stays bounded. Not much
+# smaller: arrays of a few MB that come and go at every piece keep glibc's malloc thresholds up,
+# where smaller ones (1 MB) made it hand memory back and fault it in again (~3 page faults and
+# ~5 us per message).
+_PIECE_ROWS = 1 << 16
 # Texts scored at once: a larger batch is scored piece by piece, one piece after another, so the
 # model's tables stay in the caches across the pieces while each piece's arrays (a few hundred KB)
 # do too. 256 was measurably faster than 512 or 1024 (the arrays of n-grams then outgrow the caches).
