@@ -647,12 +647,11 @@ class Classifier:
 
 _CATEGORY_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 _EMPTY_BOOST = math.exp(10.0)  # nothing to read (no letters, no digits): other
-_PLUS_EPSILON = (1e-4).__radd__  # p -> p + 1e-4
 
 
 def _category_scores(probabilities: list[float], lex: Mapping[str, float], *, empty: bool) -> list[float]:
     """exp(log(p + 1e-4) + LEXICON_WEIGHT * lexicon) per category, in CATEGORIES order."""
-    scores = list(map(_PLUS_EPSILON, probabilities))  # p + 1e-4 for each, in C
+    scores = [p + 1e-4 for p in probabilities]
     for category, value in lex.items():
         if value:
             scores[_CATEGORY_INDEX[category]] *= math.exp(LEXICON_WEIGHT * value)
