@@ -573,6 +573,7 @@ class Gazetteer:
                 kp = fuzzy
                 hits = sorted([*hits, *fuzzy], key=lambda h: h.start)
         reasons: list[str] = []
+        outside = False  # a place outside KP is named
         for hit in hits:
             if hit.role == _STOP:
                 reasons.append(f"'{hit.text}' is a stop phrase, not a place")
@@ -580,19 +581,19 @@ class Gazetteer:
                 reasons.append(f"'{hit.text}' names the province, not a district")
             elif hit.role == _OUTSIDE:
                 reasons.append(f"place '{hit.text}' ({hit.outside_name}) is outside KP")
+                outside = True
         if len(kp) > 1:
             # "from Mingora towards Kalam", "Makeen nah Peshawar ta rawan": the destination is not the scene.
             scene = [h for h in kp if not self._aside(key, h, self._destination_before, self._destination_after)]
             if scene and len(scene) < len(kp):
                 kp = scene
-        if kp and any(h.role == _OUTSIDE for h in hits):
+        if kp and outside:
             aside = [h for h in kp if self._aside(key, h)]
             if aside:
                 for hit in aside:
                     reasons.append(f"place '{hit.text}' is the sender's home, a destination or a number plate")
                 kp = [h for h in kp if h not in aside]
         if not kp:
-            outside = any(h.role == _OUTSIDE for h in hits)
             return PlaceResult(None, None, 0.9 if outside or reasons else 0.7, tuple(reasons), tuple(hits))
 
         infos = [self._places_info(h.places) for h in kp]
@@ -623,7 +624,7 @@ class Gazetteer:
                 scores[place.district] = scores.get(place.district, 0.0) + weight
                 first.setdefault(place.district, order)
             chosen.append((hit, place))
-        district = max(scores, key=lambda d: (scores[d], -first[d]))
+        district = next(iter(scores)) if len(scores) == 1 else max(scores, key=lambda d: (scores[d], -first[d]))
         station: str | None = None
         for _hit, place in chosen:
             if place.district != district:
@@ -631,15 +632,17 @@ class Gazetteer:
             if place.station:
                 station = place.station
                 break
+        fuzzy_named = False  # the district rests on a fuzzy match
         for hit, place in chosen:
             if place.district != district:
                 continue
             detail = f" (station {place.station})" if place.station else ""
             how = "fuzzy " if hit.fuzzy else ""
+            fuzzy_named = fuzzy_named or hit.fuzzy
             reasons.append(f"{how}place '{hit.text}' -> {place.district}{detail}")
         total = sum(scores.values())
         confidence = scores[district] / total if total else 0.0
-        if any(h.fuzzy for h, p in chosen if p.district == district):
+        if fuzzy_named:
             confidence *= 0.8
         if district not in definite:
             confidence *= 0.6
