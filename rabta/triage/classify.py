@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import ahocorasick
+import numpy as np
 
 from rabta.triage.model import CATEGORIES, URGENCIES
-from rabta.triage.normalise import matching_key
+from rabta.triage.normalise import bmp_flags, matching_key
 
 __all__ = ["Classification", "Classifier", "Lexicon", "Signal", "SignalHit"]
 
@@ -147,7 +148,7 @@ def _first_digit(key: str) -> int:
 
 
 _ASCII_DIGIT = re.compile("[0-9]")
-_BMP_DIGIT_OR_ASTRAL = re.compile("[" + "".join(re.escape(chr(cp)) for cp in range(0x10000) if chr(cp).isdecimal()) + "\U00010000-\U0010ffff]")
+_BMP_DIGIT_OR_ASTRAL = re.compile("[" + "".join(map(chr, np.flatnonzero(bmp_flags(r"\d")).tolist())) + "\U00010000-\U0010ffff]")
 
 
 def _age_hint(key: str, digit: int | None = None) -> bool:

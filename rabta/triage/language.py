@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from rabta.triage.normalise import ARABIC_LETTERS, BatchTranslator
+from rabta.triage.normalise import ARABIC_LETTERS, BatchTranslator, bmp_flags
 
 __all__ = ["LANGUAGES", "LanguageGuess", "LanguageIdentifier"]
 
@@ -69,15 +69,11 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 def _bmp_letter_class() -> str:
     r"""``[^\W\d_]`` written out as ranges of BMP code points (a letter: str.isalnum(), not a decimal
     digit, not "_"), which the regex engine tests with one table look-up per character."""
-    ranges: list[tuple[int, int]] = []
-    for cp in range(0x10000):
-        char = chr(cp)
-        if char.isalnum() and not char.isdecimal() and char != "_":
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1] = (ranges[-1][0], cp)
-            else:
-                ranges.append((cp, cp))
-    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    letters = np.flatnonzero(bmp_flags(r"[^\W\d_]"))
+    breaks = np.flatnonzero(np.diff(letters) != 1)
+    firsts = [int(letters[0]), *(letters[breaks + 1].tolist())]
+    lasts = [*(letters[breaks].tolist()), int(letters[-1])]
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(firsts, lasts, strict=True))
 
 
 # The same words, faster, for the texts they are equivalent on: ASCII text, and text without
