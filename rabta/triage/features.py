@@ -105,6 +105,9 @@ def word_features(texts: Sequence[str], vocabulary: Mapping[str, int], firsts: f
     ``bigram_firsts``) lets the bigram strings be built only where one can be in the vocabulary;
     the result is the same. The lookups run over the whole batch at once (dict.get through map, no
     Python loop per word).
+
+    The plain reference: training and the engine both use `WordIndex`, which the tests pin to
+    give exactly these indices.
     """
     n = len(texts)
     if n == 1:  # one text: plain lookups beat setting up arrays

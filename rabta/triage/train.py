@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rabta.triage.corpus import Example
-from rabta.triage.features import CHAR_BITS, NGRAM_SIZES, char_ngrams, model_text, word_features, word_tokens
+from rabta.triage.features import CHAR_BITS, NGRAM_SIZES, WordIndex, char_ngrams, model_text, word_tokens
 from rabta.triage.language import LanguageIdentifier
 from rabta.triage.model import CATEGORIES, URGENCIES
 from rabta.triage.normalise import display_form, matching_key
@@ -74,7 +74,7 @@ def _matrix(texts: Sequence[str], vocabulary: dict[str, int]) -> Any:
     blocks = []
     for (indices, owners), width in (
         (char_ngrams(texts, NGRAM_SIZES), 1 << CHAR_BITS),
-        (word_features(texts, vocabulary), len(vocabulary)),
+        (WordIndex(vocabulary).features(texts), len(vocabulary)),  # the engine's own word features
     ):
         counts = np.bincount(owners, minlength=n).astype(np.float64)
         scale = 1.0 / np.sqrt(np.maximum(counts, 1.0))
