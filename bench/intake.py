@@ -131,6 +131,7 @@ def cpu_seconds() -> dict[str, float]:
     ticks = os.sysconf("SC_CLK_TCK")
     totals = {"web": 0.0, "workers": 0.0, "postgres": 0.0, "redis": 0.0, "bench_client": 0.0, "other": 0.0}
     me = os.getpid()
+    seen: list[tuple[int, int, str, float]] = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -139,10 +140,13 @@ def cpu_seconds() -> dict[str, float]:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        used = (int(fields[11]) + int(fields[12])) / ticks
-        if int(pid) == me:
+        seen.append((int(pid), int(fields[1]), cmd, (int(fields[11]) + int(fields[12])) / ticks))
+    # With --web-workers > 1 uvicorn spawns its workers (multiprocessing): children of the web process.
+    web = {pid for pid, _, cmd, _ in seen if "rabta.cli run --role web" in cmd}
+    for pid, parent, cmd, used in seen:
+        if pid == me:
             totals["bench_client"] += used
-        elif "rabta.cli run --role web" in cmd or ("multiprocessing" in cmd and "uvicorn" in cmd):
+        elif pid in web or parent in web:
             totals["web"] += used
         elif "celery" in cmd and "worker" in cmd:
             totals["workers"] += used
