@@ -28,7 +28,7 @@ class Case(models.Model):
         NOT_POLICE_MATTER = "not_police_matter", _("Not a police matter")
         REFERRED = "referred", _("Referred")
 
-    ref = models.CharField(max_length=24, unique=True)
+    ref = models.CharField(max_length=24)  # unique: case_ref_uniq below (no second, LIKE-pattern index to write)
     tracking_code = models.CharField(max_length=16)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
@@ -39,7 +39,7 @@ class Case(models.Model):
     region = models.ForeignKey("org.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Leading columns of the composite indexes below serve these keys' lookups: no second index to write.
     district = models.ForeignKey("org.District", null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False)
-    station = models.ForeignKey("org.PoliceStation", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    station = models.ForeignKey("org.PoliceStation", null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False)
     post = models.ForeignKey("org.Post", on_delete=models.PROTECT, related_name="cases", db_index=False)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False)
     contact = models.ForeignKey("intake.Contact", on_delete=models.PROTECT, related_name="cases")
@@ -56,11 +56,12 @@ class Case(models.Model):
     resolve_due = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     clocks = models.JSONField(default=dict, blank=True, help_text=_("The SLA decision: policy, version, due and warning times."))
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases", db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
+        constraints = [models.UniqueConstraint(fields=["ref"], name="case_ref_uniq")]
         # The inbox reads newest first (opened_at, id) inside a queue and a jurisdiction; these
         # indexes let it walk in that order and stop after one page (see bench/console.py).
         indexes = [
@@ -69,7 +70,11 @@ class Case(models.Model):
             models.Index(fields=["district", "-opened_at", "-id"], name="case_district_recent_idx"),
             models.Index(fields=["status", "-opened_at", "-id"], name="case_status_recent_idx"),
             models.Index(fields=["post", "status", "-opened_at"], name="case_post_status_idx"),
-            models.Index(fields=["assignee", "status"], name="case_assignee_idx"),
+            # Keys most cases leave empty are indexed only where set: intake writes no entry for them,
+            # and a lookup by value (`station = 7`) implies the condition, so the planner still uses them.
+            models.Index(fields=["assignee", "status"], name="case_assignee_idx", condition=models.Q(assignee__isnull=False)),
+            models.Index(fields=["station"], name="case_station_idx", condition=models.Q(station__isnull=False)),
+            models.Index(fields=["merged_into"], name="case_merged_into_idx", condition=models.Q(merged_into__isnull=False)),
             models.Index(fields=["ack_due"], name="case_ack_due_idx", condition=models.Q(acknowledged_at__isnull=True)),
             models.Index(fields=["resolve_due"], name="case_resolve_due_idx", condition=~models.Q(status__in=["closed", "merged"])),
         ]
@@ -95,14 +100,17 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)  # case_event_case_idx leads with it
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     text = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     public = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["case", "at"], name="case_event_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="case_event_case_idx"),
+            models.Index(fields=["actor"], name="case_event_actor_idx", condition=models.Q(actor__isnull=False)),  # the system's steps have none
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"

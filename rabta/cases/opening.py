@@ -24,12 +24,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from rabta.cases import policy
 from rabta.cases.models import Case, CaseEvent, CaseRefCounter, ConsoleEvent
 from rabta.core import audit
+from rabta.core.bulk import insert_many
 from rabta.intake.models import Contact, Conversation, Message
 from rabta.org.models import District, PoliceStation, PostHolding
 
@@ -172,11 +173,12 @@ def _auto_assign(openings: list[Opening]) -> None:
         }
         if len(holders) < 2:
             continue
-        loads: dict[str, int] = dict(
-            Case.objects.filter(assignee__username__in=holders, status__in=policy.OPEN_STATUSES)
-            .values_list("assignee__username")
-            .annotate(n=Count("pk", filter=Q(post_id=post_id)))
-        )
+        names = {user.pk: name for name, user in holders.items()}
+        loads: dict[str, int] = {  # each holder's open cases at this desk
+            names[user_id]: n
+            for user_id, n in Case.objects.filter(assignee_id__in=names, post_id=post_id, status__in=policy.OPEN_STATUSES)
+            .values_list("assignee_id").annotate(n=Count("pk"))
+        }
         last = (
             Case.objects.filter(post_id=post_id, assignee__isnull=False)
             .order_by("-opened_at").values_list("assignee__username", flat=True).first()
@@ -257,7 +259,7 @@ def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) ->
         for opening, key, number in zip(new, keys, _allocate_refs(keys), strict=True):
             opening.case.ref = f"KP-{key}-{number:06d}"
         _auto_assign(new)
-        Case.objects.bulk_create([o.case for o in new])
+        insert_many([o.case for o in new])
     return openings
 
 
@@ -299,10 +301,10 @@ def record_openings(openings: list[Opening], messages: list[Message]) -> list[in
         console.append(ConsoleEvent(case=case, kind="case.opened"))
         notices.extend((case, code) for code in (decision.post.code, *decision.also_notify))
         acks.append((case, message.channel, case.contact.phone))
-    CaseEvent.objects.bulk_create(steps)
-    audit.record_many(entries)
+    insert_many(steps)
     case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now))
-    ConsoleEvent.objects.bulk_create(console)
+    insert_many(console)
+    audit.record_many(entries)  # last: it holds the audit chain's lock to the commit
     transaction.on_commit(_after_commit(case_ids))
     return case_ids
 

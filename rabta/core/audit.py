@@ -138,8 +138,12 @@ def record(
 def record_many(entries: list[dict[str, Any]]) -> int:
     """Append several events, in order, as `record` would one by one (same arguments per entry).
 
-    On PostgreSQL all of them go in one round trip: the append function runs once per entry, in
-    the entries' order, inside the caller's transaction. Returns how many were appended.
+    On PostgreSQL the chain head moves once for all of them: one statement takes the head's lock
+    and reserves the sequence numbers, the hashes are chained here (the same expression as the
+    database function), one statement inserts the events and one moves the head's hash. A batch
+    of 200 openings made 400 updates of the head row through the per-event function. The head
+    stays locked to the end of the caller's transaction, so call this as late in it as you can.
+    Returns how many were appended.
     """
     if not entries:
         return 0
@@ -149,9 +153,11 @@ def record_many(entries: list[dict[str, Any]]) -> int:
         return len(entries)
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record_many must run inside the transaction of the changes it records")
-    rows: list[tuple[dict[str, Any], str]] = []
+    from rabta.core.bulk import insert_many
+
     request_id = current_request_id.get()
     at = timezone.now()
+    rows: list[tuple[dict[str, Any], str]] = []
     for entry in entries:
         actor = entry.get("actor")
         obj = entry.get("obj")
@@ -176,31 +182,24 @@ def record_many(entries: list[dict[str, Any]]) -> int:
         }
         rows.append((fields, body_digest(**fields)))
 
-    def column(name: str) -> list[Any]:
-        return [f[name] for f, _ in rows]
-
-    def json_column(name: str) -> list[str | None]:
-        return [None if f[name] is None else json.dumps(f[name], ensure_ascii=False) for f, _ in rows]
-
+    head = AuditChainHead._meta.db_table
     with connection.cursor() as cursor:
+        # Taking the head's row lock serialises appenders, so the chain never forks.
         cursor.execute(
-            """
-            SELECT (rabta_audit_append(at, actor_id, actor_label, action, object_type, object_id, object_repr,
-                                       region_code, district_code, before::jsonb, after::jsonb, request_id, digest)).o_seq
-              FROM (SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                                         %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-                           WITH ORDINALITY AS t(at, actor_id, actor_label, action, object_type, object_id, object_repr,
-                                                region_code, district_code, before, after, request_id, digest, ord)
-                     ORDER BY ord) AS ordered
-            """,
-            [
-                column("at"), column("actor_id"), column("actor_label"), column("action"), column("object_type"),
-                column("object_id"), column("object_repr"), column("region_code"), column("district_code"),
-                json_column("before"), json_column("after"), column("request_id"), [d for _, d in rows],
-            ],
+            f"INSERT INTO {head} (id, seq, hash) VALUES (1, %s, %s) "  # noqa: S608 - the model's table
+            f"ON CONFLICT (id) DO UPDATE SET seq = {head}.seq + EXCLUDED.seq "
+            "RETURNING seq, hash",  # the hash is the head's latest, as the statement waited for its lock
+            [len(rows), GENESIS_HASH],
         )
-        appended = cursor.fetchall()
-    return len(appended)
+        last, prev_hash = cursor.fetchone()
+        events = []
+        for seq, (fields, digest) in enumerate(rows, start=last - len(rows) + 1):
+            digest_hash = chain_hash(seq, prev_hash, digest)
+            events.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest_hash, **fields))
+            prev_hash = digest_hash
+        insert_many(events)
+        cursor.execute(f"UPDATE {head} SET hash = %s WHERE id = 1", [prev_hash])  # noqa: S608
+    return len(events)
 
 
 def _append_postgresql(fields: dict[str, Any], digest: str) -> AuditEvent:

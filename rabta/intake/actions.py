@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from rabta.core.bulk import insert_many
 from rabta.intake import parsers
 from rabta.intake.models import Attachment, Channel, Citizen, Contact, Conversation, InboundEvent, Message
 
@@ -95,8 +96,8 @@ def _contacts(work: list[_Work]) -> None:
         first = {}
         for w in work:
             first.setdefault((w.event.channel_id, w.parsed.sender_id), w.parsed)
-        citizens = Citizen.objects.bulk_create([Citizen(display_name=first[k].sender_name[:200]) for k in missing])
-        Contact.objects.bulk_create(
+        citizens = insert_many([Citizen(display_name=first[k].sender_name[:200]) for k in missing])
+        insert_many(
             [
                 Contact(
                     channel_id=k[0], external_id=k[1], display_name=first[k].sender_name[:200], phone=first[k].sender_phone[:32],
@@ -124,7 +125,7 @@ def _conversations(work: list[_Work]) -> None:
         first.setdefault(k, w)
         latest[k] = max(at, latest.get(k, at))
     # New conversations start with their latest message time; existing ones are moved on below.
-    Conversation.objects.bulk_create(
+    insert_many(
         [Conversation(channel_id=k[0], thread_key=k[1], contact=w.contact, last_message_at=latest[k]) for k, w in sorted(first.items())],
         ignore_conflicts=True,
     )
@@ -234,7 +235,7 @@ def _process(events: list[InboundEvent], now: datetime) -> list[Message]:
             ],
             now=now,
         )
-        messages = Message.objects.bulk_create(
+        messages = insert_many(
             [
                 Message(
                     channel=w.event.channel, conversation=w.conversation, event=w.event, direction=Message.Direction.INBOUND,
@@ -244,7 +245,7 @@ def _process(events: list[InboundEvent], now: datetime) -> list[Message]:
                 for w, o in zip(work, openings, strict=True)
             ]
         )
-        Attachment.objects.bulk_create(
+        insert_many(
             [
                 Attachment(
                     message=message, file=str(item["path"]), original_name=str(item.get("original_name", ""))[:255],

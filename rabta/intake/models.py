@@ -63,7 +63,8 @@ class InboundEvent(models.Model):
         IGNORED = "ignored", _("Ignored (not a message)")
         FAILED = "failed", _("Failed")
 
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="events")
+    # The unique constraints below lead with the channel: they serve its lookups, no second index to write.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="events", db_index=False)
     platform_id = models.CharField(max_length=255)
     headers = models.JSONField(default=dict)
     body = models.BinaryField()
@@ -102,27 +103,32 @@ class Contact(models.Model):
     channel); `previous_citizen` keeps whom it belonged to before, so the link can be undone.
     """
 
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="contacts")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="contacts", db_index=False)  # the constraint leads with it
     external_id = models.CharField(max_length=255)
     display_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="contacts")
-    previous_citizen = models.ForeignKey(Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    previous_citizen = models.ForeignKey(Citizen, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     linked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "external_id"], name="intake_contact_external_uniq")]
-        indexes = [models.Index(fields=["phone"], name="intake_contact_phone_idx", condition=~models.Q(phone=""))]
+        # Links are rare: indexed only where set, so a new contact writes no entry for them.
+        indexes = [
+            models.Index(fields=["phone"], name="intake_contact_phone_idx", condition=~models.Q(phone="")),
+            models.Index(fields=["previous_citizen"], name="intake_contact_prev_idx", condition=models.Q(previous_citizen__isnull=False)),
+            models.Index(fields=["linked_by"], name="intake_contact_linked_by_idx", condition=models.Q(linked_by__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.external_id
 
 
 class Conversation(models.Model):
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations", db_index=False)  # the constraint leads
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
     thread_key = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,8 +155,9 @@ class Message(models.Model):
     redacted_text = models.TextField(blank=True)
     language = models.CharField(max_length=10, blank=True)
     at = models.DateTimeField()
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # intake_message_case_idx leads with the case.
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="messages", db_index=False)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     public = models.BooleanField(default=False, help_text=_("Shown publicly (a comment reply) rather than privately."))
 
     class Meta:
@@ -162,7 +169,10 @@ class Message(models.Model):
                 name="intake_message_platform_id_uniq",
             )
         ]
-        indexes = [models.Index(fields=["case", "at"], name="intake_message_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="intake_message_case_idx"),
+            models.Index(fields=["sent_by"], name="intake_message_sent_by_idx", condition=models.Q(sent_by__isnull=False)),  # inbound: none
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from rabta.core.bulk import insert_many
 from rabta.notify import senders
 from rabta.notify.models import OutboxMessage
 
@@ -142,7 +143,7 @@ def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: 
             holders.setdefault(holding.post.code, []).append(holding.user)
     now = timezone.now()
     rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)] + also
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_many(rows, ignore_conflicts=True)
     return sorted({row.case.pk for row in rows if row.state == OutboxMessage.State.PENDING})
 
 
