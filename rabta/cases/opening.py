@@ -59,34 +59,15 @@ class Opening:
     assigned_to: str = ""
 
 
-class _Places:
-    """District and station rows for a batch, each read once."""
-
-    def __init__(self) -> None:
-        self.by_slug: dict[str, District | None] = {}
-        self.by_name: dict[str, District | None] = {}
-        self.stations: dict[tuple[int, str], PoliceStation | None] = {}
-
-    def place(self, result: dict[str, Any], hints: dict[str, Any]) -> tuple[District | None, PoliceStation | None]:
-        district = None
-        hinted = hints.get("district")
-        if hinted:
-            slug = str(hinted)
-            if slug not in self.by_slug:
-                self.by_slug[slug] = District.objects.filter(slug=slug).select_related("region").first()
-            district = self.by_slug[slug]
-        if district is None and result.get("district"):
-            name = str(result["district"])
-            if name not in self.by_name:
-                self.by_name[name] = District.objects.filter(name_en=name).select_related("region").first()
-            district = self.by_name[name]
-        station = None
-        if district is not None and result.get("police_station"):
-            key = (district.pk, str(result["police_station"]).lower())
-            if key not in self.stations:
-                self.stations[key] = PoliceStation.objects.filter(district=district, name_en__iexact=key[1]).first()
-            station = self.stations[key]
-        return district, station
+def _place(cache: policy.RouteCache, result: dict[str, Any], hints: dict[str, Any]) -> tuple[District | None, PoliceStation | None]:
+    """The case's district (the channel's hint first, else the triage engine's) and station."""
+    district = cache.district(slug=str(hints["district"])) if hints.get("district") else None
+    if district is None and result.get("district"):
+        district = cache.district(name=str(result["district"]))
+    station = None
+    if district is not None and result.get("police_station"):
+        station = cache.station(district, str(result["police_station"]))
+    return district, station
 
 
 def _allocate_refs(keys: list[str]) -> list[int]:
@@ -214,7 +195,7 @@ def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) ->
     ):
         open_cases[case.conversation_id] = case  # the newest open case of each conversation wins
 
-    places, routes = _Places(), policy.RouteCache()
+    routes = policy.route_cache()
     openings: list[Opening] = []
     new: list[Opening] = []
     year = timezone.localtime(now).year
@@ -224,7 +205,7 @@ def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) ->
             openings.append(Opening(existing, opened=False, result=result))
             continue
         sensitive = bool(result["sensitive"] or item.hints.get("confidential"))
-        district, station = places.place(result, item.hints)
+        district, station = _place(routes, result, item.hints)
         decision = policy.route(
             category=result["category"], urgency=result["urgency"], sensitive=sensitive, district=district, station=station,
             is_rti=policy.looks_like_rti(item.text, result), cache=routes,

@@ -83,11 +83,32 @@ def _snapshot(district: District | None) -> routing_policy.OrgSnapshot:
 
 
 class RouteCache:
-    """Posts read once for a batch of routing decisions (intake processes deliveries in batches)."""
+    """What routing reads of the structure, read once: snapshots, posts, districts and stations.
 
-    def __init__(self) -> None:
+    Intake processes deliveries in batches; `route_cache()` gives each batch the cache of its
+    process for as long as the structure has not changed, else a new one.
+    """
+
+    def __init__(self, token: int | None = None) -> None:
+        self.token = token
         self.snapshots: dict[int | None, routing_policy.OrgSnapshot] = {}
         self.posts: dict[str, Post] = {}
+        self.districts: dict[tuple[str, str], District | None] = {}
+        self.stations: dict[tuple[int, str], PoliceStation | None] = {}
+
+    def district(self, *, slug: str = "", name: str = "") -> District | None:
+        """The district with this slug, or else this English name (as the triage engine names it)."""
+        key = ("slug", slug) if slug else ("name", name)
+        if key not in self.districts:
+            where = Q(slug=slug) if slug else Q(name_en=name)
+            self.districts[key] = District.objects.filter(where).select_related("region").first()
+        return self.districts[key]
+
+    def station(self, district: District, name: str) -> PoliceStation | None:
+        key = (district.pk, name.lower())
+        if key not in self.stations:
+            self.stations[key] = PoliceStation.objects.filter(district=district, name_en__iexact=key[1]).first()
+        return self.stations[key]
 
     def snapshot(self, district: District | None) -> routing_policy.OrgSnapshot:
         key = district.pk if district is not None else None
@@ -99,6 +120,29 @@ class RouteCache:
         if code not in self.posts:
             self.posts[code] = Post.objects.select_related("district", "region").get(code=code)
         return self.posts[code]
+
+
+_process_cache = [RouteCache()]  # this process's; replaced when the structure changes
+
+
+def route_cache() -> RouteCache:
+    """This process's cache if the structure is as it was when the cache began, else a new one.
+
+    On PostgreSQL triggers move the OrgVersion token with every change to regions, districts,
+    stations and posts, in the changing transaction (see org/migrations/0002). The token is read
+    before anything the cache then reads, so a change committed in between only makes the next
+    batch start a new cache. Elsewhere (SQLite, embedded) each batch gets a new cache.
+    """
+    from django.db import connection
+
+    from rabta.org.models import OrgVersion
+
+    if connection.vendor != "postgresql":
+        return RouteCache()
+    token = OrgVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    if token is None or token != _process_cache[0].token:
+        _process_cache[0] = RouteCache(token)
+    return _process_cache[0]
 
 
 def route(

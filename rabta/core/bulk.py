@@ -2,19 +2,20 @@
 
 Intake writes about a dozen rows per message (the case, its timeline steps, the message, the
 outbox rows, the console event...). `bulk_create` builds its statement value by value: for every
-field of every row it calls `pre_save`, `get_db_prep_save` and its conversions, which at intake
-volume was a third of a worker's time, more than the database spent storing the rows. On
-PostgreSQL `insert_many` reads the instances' attributes straight into one array per column and
-sends the same single `INSERT ... SELECT * FROM unnest(...)` that `bulk_create` sends, with the
-primary keys set on the instances from `RETURNING`, in order. Elsewhere (SQLite) it is
-`bulk_create`.
+field of every row it calls `pre_save`, `get_db_prep_save` and its conversions, and psycopg then
+renders each column as a text array, element by element; at intake volume that was a third of a
+worker's time, more than the database spent storing the rows. On PostgreSQL `insert_many` reads
+the instances' attributes straight into rows, takes the new primary keys from the table's
+sequence in one statement and sends the rows by COPY (written by psycopg's C code, and
+PostgreSQL's cheapest way in). With `ignore_conflicts` (COPY cannot skip a row) it sends the same
+`INSERT ... SELECT * FROM unnest(...) ON CONFLICT DO NOTHING` as `bulk_create`. Elsewhere
+(SQLite), and for a model without an automatic primary key, it is `bulk_create`.
 
 What it does not do, so keep to it: no signals (bulk_create sends none either), no multi-table
 inheritance. Text, numbers, booleans, dates and keys go as they are (a non-string in a text column
 as its text), JSON as its text, `auto_now`/`auto_now_add` are set as `save` sets them, and any
 other kind of field through its own `get_db_prep_save`. rabta/core/tests/test_bulk.py writes the
-intake path's models both ways and compares what the database stores.
-"""
+intake path's models both ways and compares what the database stores."""
 
 from __future__ import annotations
 
@@ -106,22 +107,32 @@ def insert_many(objs: Sequence[M], *, ignore_conflicts: bool = False) -> list[M]
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    pk = model._meta.pk
+    automatic = isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+    if connection.vendor != "postgresql" or not automatic:
         return model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
     columns, table = _spec(model)
     now = timezone.now()
     arrays = [_values(column, objs, now) for column in columns]
     names = ", ".join(c.sql_name for c in columns)
-    unnest = ", ".join(f"%s::{c.cast}" for c in columns)
-    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest})"  # noqa: S608 - names from the model, values bound
-    pk = model._meta.pk
     assert pk is not None
     with connection.cursor() as cursor:
         if ignore_conflicts:
-            cursor.execute(sql + " ON CONFLICT DO NOTHING", arrays)
+            unnest = ", ".join(f"%s::{c.cast}" for c in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING", arrays  # noqa: S608 - names from the model
+            )
         else:
-            cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column or pk.attname)}", arrays)
-            for obj, (value,) in zip(objs, cursor.fetchall(), strict=True):
+            # The keys first, from the table's own sequence, then the rows by COPY: PostgreSQL's
+            # cheapest way in, and psycopg writes COPY rows in C (an unnest INSERT's arrays are
+            # rendered and parsed as text, element by element).
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(objs)])
+            ids = [row[0] for row in cursor.fetchall()]
+            pk_column = connection.ops.quote_name(pk.column or pk.attname)
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
+                for row in zip(ids, *arrays, strict=True):
+                    copy.write_row(row)
+            for obj, value in zip(objs, ids, strict=True):
                 setattr(obj, pk.attname, value)
     for obj in objs:
         obj._state.adding = False

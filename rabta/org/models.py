@@ -133,3 +133,20 @@ class PostHolding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.post}"
+
+
+class OrgVersion(models.Model):
+    """One row whose token changes, in the same transaction, with any change to the structure.
+
+    On PostgreSQL a statement trigger on regions, districts, stations and posts sets a new token
+    from a sequence (never reused, even after a rollback) whenever a statement changes them, the
+    ORM's or anyone's. Intake keeps what it read of the structure (routing snapshots, posts,
+    places) for as long as the token it read before them is the current one: one small query per
+    batch instead of a dozen. See cases/policy.py `route_cache`.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"org version {self.token}"
