@@ -30,7 +30,7 @@ from django.utils import timezone
 from rabta.cases import policy
 from rabta.cases.models import Case, CaseEvent, CaseRefCounter, ConsoleEvent
 from rabta.core import audit
-from rabta.core.bulk import insert_many
+from rabta.core.bulk import insert_many, insert_rows
 from rabta.intake.models import Contact, Conversation, Message
 from rabta.org.models import District, PoliceStation, PostHolding
 
@@ -253,38 +253,39 @@ def record_openings(openings: list[Opening], messages: list[Message]) -> list[in
     from rabta.notify.actions import citizen_acknowledgements, routing_notifications
 
     now = timezone.now()
-    steps: list[CaseEvent] = []
+    steps: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
-    console: list[ConsoleEvent] = []
+    console: list[dict[str, Any]] = []
     notices: list[tuple[Case, str]] = []
     acks: list[tuple[Case, Any, str]] = []
     for opening, message in zip(openings, messages, strict=True):
         case, result = opening.case, opening.result
         if not opening.opened:
-            steps.append(CaseEvent(case=case, at=now, kind="message_received", data={"message_id": message.pk}))
-            console.append(ConsoleEvent(case=case, kind="case.message"))
+            steps.append({"case_id": case.pk, "at": now, "kind": "message_received", "data": {"message_id": message.pk}})
+            console.append({"case_id": case.pk, "kind": "case.message"})
             continue
         decision = opening.decision
         assert decision is not None
-        steps.append(CaseEvent(case=case, at=now, kind="opened", data={"message_id": message.pk, "channel": message.channel.kind}, public=True))
-        steps.append(CaseEvent(case=case, at=now, kind="triaged", data={
+        steps.append({"case_id": case.pk, "at": now, "kind": "opened", "data": {"message_id": message.pk, "channel": message.channel.kind},
+                      "public": True})
+        steps.append({"case_id": case.pk, "at": now, "kind": "triaged", "data": {
             "result": {k: result[k] for k in ("language", "category", "urgency", "district", "sensitive")},
-            "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")}))
-        steps.append(CaseEvent(case=case, at=now, kind="routed", text=decision.reason, data=decision.as_dict(), public=True))
+            "reasons": result.get("reasons", []), "ruleset": result.get("ruleset", "")}})
+        steps.append({"case_id": case.pk, "at": now, "kind": "routed", "text": decision.reason, "data": decision.as_dict(), "public": True})
         if opening.assigned_to:
-            steps.append(CaseEvent(case=case, at=now, kind="assigned", data={"to": opening.assigned_to, "by": "round robin"}))
+            steps.append({"case_id": case.pk, "at": now, "kind": "assigned", "data": {"to": opening.assigned_to, "by": "round robin"}})
         entries.append({
             "actor": None, "actor_label": "system:intake", "action": "case.opened", "obj": case,
             "after": {"post": decision.post.code, "category": case.category, "urgency": case.urgency, "sensitive": case.sensitive,
                       "rule": decision.rule_id},
             **case.audit_codes(),
         })
-        console.append(ConsoleEvent(case=case, kind="case.opened"))
+        console.append({"case_id": case.pk, "kind": "case.opened"})
         notices.extend((case, code) for code in (decision.post.code, *decision.also_notify))
         acks.append((case, message.channel, case.contact.phone))
-    insert_many(steps)
+    insert_rows(CaseEvent, steps)
     case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now))
-    insert_many(console)
+    insert_rows(ConsoleEvent, console)
     audit.record_many(entries)  # last: it holds the audit chain's lock to the commit
     transaction.on_commit(_after_commit(case_ids))
     return case_ids

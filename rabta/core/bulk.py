@@ -78,23 +78,46 @@ def _spec(model: type[models.Model]) -> tuple[list[_Column], str]:
     return _SPECS[model]
 
 
-def _values(column: _Column, objs: Sequence[models.Model], now: Any) -> list[Any]:
-    name = column.attname
-    if column.kind == _PLAIN:
-        return [getattr(o, name) for o in objs]
+def _prepared(column: _Column, values: list[Any]) -> list[Any]:
+    """A column's Python values as the database takes them."""
     if column.kind == _TEXT:
-        values = [getattr(o, name) for o in objs]
         return [v if v is None or isinstance(v, str) else str(v) for v in values]
-    if column.kind == _PREPARED:
-        prepare = column.field.get_db_prep_save
-        return [prepare(getattr(o, name), connection) for o in objs]
     if column.kind == _JSON:
         dumps, encoder = json.dumps, column.encoder
-        return [None if (v := getattr(o, name)) is None else dumps(v, cls=encoder) for o in objs]
-    for o in objs:  # auto_now / auto_now_add: set on the instance as `save` would
-        if column.kind == _NOW or getattr(o, name) is None:
-            setattr(o, name, now)
-    return [getattr(o, name) for o in objs]
+        return [None if v is None else dumps(v, cls=encoder) for v in values]
+    if column.kind == _PREPARED:
+        prepare = column.field.get_db_prep_save
+        return [prepare(v, connection) for v in values]
+    return values
+
+
+def _automatic_pk(model: type[models.Model]) -> bool:
+    return isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+
+
+def _write(model: type[models.Model], arrays: list[list[Any]], n: int, *, ignore_conflicts: bool) -> list[int]:
+    """Send the columns' values (one list per column of `_spec`); the new keys, unless conflicts are ignored."""
+    columns, table = _spec(model)
+    names = ", ".join(c.sql_name for c in columns)
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        if ignore_conflicts:
+            unnest = ", ".join(f"%s::{c.cast}" for c in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING", arrays  # noqa: S608 - names from the model
+            )
+            return []
+        # The keys first, from the table's own sequence, then the rows by COPY: PostgreSQL's
+        # cheapest way in, and psycopg writes COPY rows in C (an unnest INSERT's arrays are
+        # rendered and parsed as text, element by element).
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, n])
+        ids = [row[0] for row in cursor.fetchall()]
+        pk_column = connection.ops.quote_name(pk.column or pk.attname)
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
+            for row in zip(ids, *arrays, strict=True):
+                copy.write_row(row)
+        return ids
 
 
 def insert_many(objs: Sequence[M], *, ignore_conflicts: bool = False) -> list[M]:
@@ -107,34 +130,53 @@ def insert_many(objs: Sequence[M], *, ignore_conflicts: bool = False) -> list[M]
     if not objs:
         return objs
     model = type(objs[0])
-    pk = model._meta.pk
-    automatic = isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
-    if connection.vendor != "postgresql" or not automatic:
+    if connection.vendor != "postgresql" or not _automatic_pk(model):
         return model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
-    columns, table = _spec(model)
+    columns, _table = _spec(model)
     now = timezone.now()
-    arrays = [_values(column, objs, now) for column in columns]
-    names = ", ".join(c.sql_name for c in columns)
+    arrays = []
+    for column in columns:
+        name = column.attname
+        if column.kind in (_NOW, _NOW_IF_EMPTY):  # set on the instance as `save` would
+            for o in objs:
+                if column.kind == _NOW or getattr(o, name) is None:
+                    setattr(o, name, now)
+        arrays.append(_prepared(column, [getattr(o, name) for o in objs]))
+    ids = _write(model, arrays, len(objs), ignore_conflicts=ignore_conflicts)
+    pk = model._meta.pk
     assert pk is not None
-    with connection.cursor() as cursor:
-        if ignore_conflicts:
-            unnest = ", ".join(f"%s::{c.cast}" for c in columns)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING", arrays  # noqa: S608 - names from the model
-            )
-        else:
-            # The keys first, from the table's own sequence, then the rows by COPY: PostgreSQL's
-            # cheapest way in, and psycopg writes COPY rows in C (an unnest INSERT's arrays are
-            # rendered and parsed as text, element by element).
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, len(objs)])
-            ids = [row[0] for row in cursor.fetchall()]
-            pk_column = connection.ops.quote_name(pk.column or pk.attname)
-            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
-                for row in zip(ids, *arrays, strict=True):
-                    copy.write_row(row)
-            for obj, value in zip(objs, ids, strict=True):
-                setattr(obj, pk.attname, value)
+    for obj, value in zip(objs, ids, strict=False):  # none with ignore_conflicts
+        setattr(obj, pk.attname, value)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
+    """Insert rows given as {attname: value} (`case_id`, not `case`), without making instances.
+
+    For rows nothing reads back in the same breath (timeline steps, outbox rows, console
+    events): building a model instance per row cost more than storing it. A field a row leaves
+    out takes its default; `auto_now`/`auto_now_add` fields take the time of the call.
+    """
+    if not rows:
+        return
+    unknown = set().union(*rows) - {f.attname for f in model._meta.concrete_fields}
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))} (give foreign keys by attname, e.g. case_id)")
+    if connection.vendor != "postgresql" or not _automatic_pk(model):
+        model._default_manager.bulk_create([model(**row) for row in rows], ignore_conflicts=ignore_conflicts)
+        return
+    columns, _table = _spec(model)
+    now = timezone.now()
+    arrays = []
+    for column in columns:
+        if column.kind == _NOW:
+            values = [now] * len(rows)
+        else:
+            default = now if column.kind == _NOW_IF_EMPTY else column.field.get_default()
+            values = [row.get(column.attname, default) for row in rows]
+        arrays.append(_prepared(column, values))
+    _write(model, arrays, len(rows), ignore_conflicts=ignore_conflicts)
+

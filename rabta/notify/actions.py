@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from rabta.core.bulk import insert_many
+from rabta.core.bulk import insert_rows
 from rabta.notify import senders
 from rabta.notify.models import OutboxMessage
 
@@ -45,8 +45,8 @@ def _case_text(case: Any, post_code: str) -> tuple[str, str, str]:
     return link, subject, body
 
 
-def _rows_for(case: Any, post_code: str, users: list[Any], reason: str, now: Any) -> list[OutboxMessage]:
-    """One row per holder and medium: in the console (delivered by being written), e-mail, SMS."""
+def _rows_for(case: Any, post_code: str, users: list[Any], reason: str, now: Any) -> list[dict[str, Any]]:
+    """One row ({attname: value}) per holder and medium: in the console (delivered by being written), e-mail, SMS."""
     link, subject, body = _case_text(case, post_code)
     rows = []
     for user in users:
@@ -57,11 +57,11 @@ def _rows_for(case: Any, post_code: str, users: list[Any], reason: str, now: Any
             targets.append((OutboxMessage.Medium.SMS, user.phone))
         for medium, address in targets:
             in_app = medium == OutboxMessage.Medium.IN_APP
-            rows.append(OutboxMessage(
-                dedupe_key=f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}", medium=medium, user=user, to_address=address,
-                subject=subject, body=body, link=link, case=case, next_attempt_at=now,
-                state=OutboxMessage.State.SENT if in_app else OutboxMessage.State.PENDING, sent_at=now if in_app else None,
-            ))
+            rows.append({
+                "dedupe_key": f"{reason}:{case.pk}:{post_code}:{user.pk}:{medium}", "medium": medium, "user_id": user.pk,
+                "to_address": address, "subject": subject, "body": body, "link": link, "case_id": case.pk, "next_attempt_at": now,
+                "state": OutboxMessage.State.SENT if in_app else OutboxMessage.State.PENDING, "sent_at": now if in_app else None,
+            })
     return rows
 
 
@@ -76,12 +76,10 @@ def notify_post(*, case_id: int, post_code: str, reason: str) -> list[int]:
     to_deliver: list[int] = []
     with transaction.atomic():
         for row in _rows_for(case, post_code, users, reason, timezone.now()):
-            fields = {f.attname: getattr(row, f.attname) for f in OutboxMessage._meta.concrete_fields if not f.primary_key}
-            fields.pop("created_at", None)
-            pk = _create_once(**fields)
+            pk = _create_once(**row)
             if pk is not None:
                 created.append(pk)
-                if row.state == OutboxMessage.State.PENDING:
+                if row["state"] == OutboxMessage.State.PENDING:
                     to_deliver.append(pk)
         transaction.on_commit(lambda: _queue(to_deliver))
     return created
@@ -100,8 +98,8 @@ def _ack_templates(language: str) -> tuple[str, str]:
         )
 
 
-def citizen_acknowledgements(openings: list[tuple[Any, Any, str]], *, now: Any = None) -> list[OutboxMessage]:
-    """One SMS per newly opened case, through the citizen's channel, with the reference (unsaved rows).
+def citizen_acknowledgements(openings: list[tuple[Any, Any, str]], *, now: Any = None) -> list[dict[str, Any]]:
+    """One SMS per newly opened case, through the citizen's channel, with the reference (rows to write).
 
     `openings` are (case, channel, phone) triples; only SMS channels and known phones get a row.
     The dedupe key `ack:<case id>` makes a retried batch add none.
@@ -117,14 +115,14 @@ def citizen_acknowledgements(openings: list[tuple[Any, Any, str]], *, now: Any =
         ordinary, sensitive = templates[case.language]
         link = f"{settings.RABTA_PUBLIC_URL}/track/{case.ref}/{case.tracking_code}/"
         body = (sensitive if case.sensitive else ordinary) % {"ref": case.ref, "link": link}
-        rows.append(OutboxMessage(
-            dedupe_key=f"ack:{case.pk}", medium=OutboxMessage.Medium.SMS, channel=channel, to_address=phone[:254], body=body,
-            case=case, next_attempt_at=now,
-        ))
+        rows.append({
+            "dedupe_key": f"ack:{case.pk}", "medium": OutboxMessage.Medium.SMS, "channel_id": channel.pk, "to_address": phone[:254],
+            "body": body, "case_id": case.pk, "next_attempt_at": now,
+        })
     return rows
 
 
-def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: list[OutboxMessage] | None = None) -> list[int]:
+def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: list[dict[str, Any]] | None = None) -> list[int]:
     """Outbox rows for many (case, post code) pairs in one statement, in the caller's transaction.
 
     `also` are more rows to write in the same statement (the citizens' acknowledgements). Returns
@@ -143,8 +141,8 @@ def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: 
             holders.setdefault(holding.post.code, []).append(holding.user)
     now = timezone.now()
     rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)] + also
-    insert_many(rows, ignore_conflicts=True)
-    return sorted({row.case.pk for row in rows if row.state == OutboxMessage.State.PENDING})
+    insert_rows(OutboxMessage, rows, ignore_conflicts=True)
+    return sorted({row["case_id"] for row in rows if row.get("state", OutboxMessage.State.PENDING) == OutboxMessage.State.PENDING})
 
 
 def queue_case_notifications(case_ids: list[int]) -> None:

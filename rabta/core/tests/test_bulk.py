@@ -11,7 +11,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from rabta.cases.models import Case, CaseEvent, ConsoleEvent
-from rabta.core.bulk import insert_many
+from rabta.core.bulk import insert_many, insert_rows
 from rabta.intake import actions as intake
 from rabta.intake.models import Citizen, Contact, Conversation, Message
 from rabta.notify.models import OutboxMessage
@@ -135,3 +135,35 @@ def test_json_null_and_sql_null(conversation: Conversation) -> None:
                                   before=None, after={"x": None, "s": json.dumps({"q": '"'})}, prev_hash="0", hash="0"),
         3, skip={"seq", "at"},
     )
+
+
+def test_rows_without_instances_store_what_instances_store(conversation: Conversation) -> None:
+    """insert_rows: defaults for what a row leaves out, auto_now_add set, JSON and text as bulk_create has them."""
+    [case] = Case.objects.bulk_create([_case(conversation, 0, "rows")])
+    rows = [
+        {"case_id": case.pk, "at": NOW, "kind": "triaged", "text": TRICKY[i], "data": {"t": TRICKY[i]}} if i % 2 else
+        {"case_id": case.pk, "at": NOW, "kind": "opened", "public": True}
+        for i in range(len(TRICKY))
+    ]
+    before = set(CaseEvent.objects.values_list("pk", flat=True))
+    insert_rows(CaseEvent, rows)
+    CaseEvent.objects.bulk_create([CaseEvent(**row) for row in rows])
+    new = list(CaseEvent.objects.exclude(pk__in=before).order_by("pk").values("case_id", "at", "kind", "actor_id", "text", "data", "public"))
+    assert new[: len(rows)] == new[len(rows):]
+    assert new[0] == {"case_id": case.pk, "at": NOW, "kind": "opened", "actor_id": None, "text": "", "data": {}, "public": True}
+    insert_rows(ConsoleEvent, [{"case_id": case.pk, "kind": "case.opened"}])
+    assert ConsoleEvent.objects.get(case=case).at is not None
+
+
+def test_rows_name_foreign_keys_by_attname(conversation: Conversation) -> None:
+    [case] = Case.objects.bulk_create([_case(conversation, 0, "attname")])
+    with pytest.raises(TypeError, match="case_id"):
+        insert_rows(ConsoleEvent, [{"case": case, "kind": "case.opened"}])
+
+
+def test_rows_ignoring_conflicts(conversation: Conversation) -> None:
+    [case] = Case.objects.bulk_create([_case(conversation, 0, "rowdup")])
+    row = {"dedupe_key": "rowdup:1", "medium": "in_app", "body": "b", "case_id": case.pk, "next_attempt_at": NOW}
+    insert_rows(OutboxMessage, [row, {**row, "dedupe_key": "rowdup:2"}], ignore_conflicts=True)
+    insert_rows(OutboxMessage, [row], ignore_conflicts=True)
+    assert OutboxMessage.objects.filter(case=case).count() == 2
