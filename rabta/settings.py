@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu.entity import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("RABTA_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -263,7 +264,10 @@ CACHES = {
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Tasks are idempotent, so a task a killed worker held is redelivered after a minute, not an hour.
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 60, "socket_connect_timeout": 1, "socket_timeout": 5}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": 60, "socket_connect_timeout": 1, "socket_timeout": 5,
+        "queue_order_strategy": "priority",  # the queues in CELERY_TASK_QUEUES' order: see below
+    }
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -278,6 +282,17 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues, taken in this order by every worker not given -Q: the default one (intake, clocks,
+# sweepers), then `notify` (e-mail and SMS delivery). In a burst the messages are stored, triaged
+# and routed first; each case's notifications are already in the outbox and in the consoles, and
+# go out by e-mail and SMS once the intake queue is empty. A worker with `-Q notify` on another
+# machine sends them alongside (docs/operations.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)  # type: ignore[no-untyped-call]
+    for name in ("celery", "notify")
+]
+CELERY_TASK_ROUTES = {"notify.*": {"queue": "notify"}}
 # Publishing must not hold a web request for long when the broker is down: the row is committed
 # and pending, and the sweeper queues it again (see rabta.intake.actions.enqueue).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}

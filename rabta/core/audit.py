@@ -153,7 +153,7 @@ def record_many(entries: list[dict[str, Any]]) -> int:
         return len(entries)
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record_many must run inside the transaction of the changes it records")
-    from rabta.core.bulk import insert_many
+    from rabta.core.bulk import insert_rows
 
     request_id = current_request_id.get()
     at = timezone.now()
@@ -195,9 +195,9 @@ def record_many(entries: list[dict[str, Any]]) -> int:
         events = []
         for seq, (fields, digest) in enumerate(rows, start=last - len(rows) + 1):
             digest_hash = chain_hash(seq, prev_hash, digest)
-            events.append(AuditEvent(seq=seq, prev_hash=prev_hash, hash=digest_hash, **fields))
+            events.append({"seq": seq, "prev_hash": prev_hash, "hash": digest_hash, **fields})
             prev_hash = digest_hash
-        insert_many(events)
+        insert_rows(AuditEvent, events)
         cursor.execute(f"UPDATE {head} SET hash = %s WHERE id = 1", [prev_hash])  # noqa: S608
     return len(events)
 

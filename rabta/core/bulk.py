@@ -95,12 +95,24 @@ def _automatic_pk(model: type[models.Model]) -> bool:
     return isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
 
 
-def _write(model: type[models.Model], arrays: list[list[Any]], n: int, *, ignore_conflicts: bool) -> list[int]:
-    """Send the columns' values (one list per column of `_spec`); the new keys, unless conflicts are ignored."""
-    columns, table = _spec(model)
-    names = ", ".join(c.sql_name for c in columns)
+_SEQUENCES: dict[type[models.Model], str] = {}
+
+
+def _new_keys(cursor: Any, model: type[models.Model], table: str, n: int) -> list[int]:
+    """n new primary keys from the table's own sequence (its name looked up once per process)."""
     pk = model._meta.pk
     assert pk is not None
+    if model not in _SEQUENCES:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk.column])
+        _SEQUENCES[model] = cursor.fetchone()[0]
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_SEQUENCES[model], n])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _write(model: type[models.Model], arrays: list[list[Any]], n: int, *, ignore_conflicts: bool, keys: bool) -> list[int]:
+    """Send the columns' values (one list per column of `_spec`). Returns the new keys if `keys`."""
+    columns, table = _spec(model)
+    names = ", ".join(c.sql_name for c in columns)
     with connection.cursor() as cursor:
         if ignore_conflicts:
             unnest = ", ".join(f"%s::{c.cast}" for c in columns)
@@ -108,14 +120,18 @@ def _write(model: type[models.Model], arrays: list[list[Any]], n: int, *, ignore
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING", arrays  # noqa: S608 - names from the model
             )
             return []
-        # The keys first, from the table's own sequence, then the rows by COPY: PostgreSQL's
-        # cheapest way in, and psycopg writes COPY rows in C (an unnest INSERT's arrays are
-        # rendered and parsed as text, element by element).
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk.column, n])
-        ids = [row[0] for row in cursor.fetchall()]
-        pk_column = connection.ops.quote_name(pk.column or pk.attname)
-        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({pk_column}, {names}) FROM STDIN") as copy:
-            for row in zip(ids, *arrays, strict=True):
+        # By COPY: PostgreSQL's cheapest way in, and psycopg writes COPY rows in C (an unnest
+        # INSERT's arrays are rendered and parsed as text, element by element). COPY returns no
+        # keys: when they are wanted they are taken from the table's sequence first.
+        ids: list[int] = []
+        if keys:
+            ids = _new_keys(cursor, model, table, n)
+            pk = model._meta.pk
+            assert pk is not None
+            names = f"{connection.ops.quote_name(pk.column or pk.attname)}, {names}"
+            arrays = [ids, *arrays]
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in zip(*arrays, strict=True):
                 copy.write_row(row)
         return ids
 
@@ -142,7 +158,7 @@ def insert_many(objs: Sequence[M], *, ignore_conflicts: bool = False) -> list[M]
                 if column.kind == _NOW or getattr(o, name) is None:
                     setattr(o, name, now)
         arrays.append(_prepared(column, [getattr(o, name) for o in objs]))
-    ids = _write(model, arrays, len(objs), ignore_conflicts=ignore_conflicts)
+    ids = _write(model, arrays, len(objs), ignore_conflicts=ignore_conflicts, keys=True)
     pk = model._meta.pk
     assert pk is not None
     for obj, value in zip(objs, ids, strict=False):  # none with ignore_conflicts
@@ -178,5 +194,5 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ig
             default = now if column.kind == _NOW_IF_EMPTY else column.field.get_default()
             values = [row.get(column.attname, default) for row in rows]
         arrays.append(_prepared(column, values))
-    _write(model, arrays, len(rows), ignore_conflicts=ignore_conflicts)
+    _write(model, arrays, len(rows), ignore_conflicts=ignore_conflicts, keys=False)
 
