@@ -66,7 +66,8 @@ def _run(ns: argparse.Namespace) -> int:
 
     role = ns.role
     if role == "worker":
-        os.execv(sys.executable, _celery(["worker", "--loglevel", "INFO", "-c", str(ns.concurrency)]))
+        queues = ["-Q", ns.queues] if ns.queues else []  # default: every queue, intake's first (settings.CELERY_TASK_QUEUES)
+        os.execv(sys.executable, _celery(["worker", "--loglevel", "INFO", "-c", str(ns.concurrency), *queues]))
     if role == "scheduler":
         schedule = str(settings.VAR_DIR / "celerybeat-schedule")
         os.execv(sys.executable, _celery(["beat", "--loglevel", "INFO", "-s", schedule]))
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=2, help="web processes (role web)")
     run.add_argument("--concurrency", type=int, default=2, help="worker processes (role worker)")
+    run.add_argument("--queues", default="", help="role worker: only these queues, comma-separated (celery = intake, notify = delivery)")
     run.add_argument("--migrate", action="store_true", help="role web: migrate and load reference data first")
 
     sub.add_parser("triage", help="triage JSON lines (see `rabta triage --help`)", add_help=False)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rabta.cases.models import Case
 from rabta.cases.selectors import QUEUES
 from rabta.core.permissions import jurisdiction_q
+from rabta.core.widgets import LongSelect
 from rabta.org.models import Post
 
 
@@ -101,8 +102,8 @@ class BulkForm(forms.Form):
 
     refs = RefsField(required=False)
     action = forms.ChoiceField(choices=ACTIONS, label=_("With the ticked cases"))
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Officer"))
-    post = forms.ModelChoiceField(queryset=Post.objects.none(), required=False, label=_("Post"))
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Officer"), widget=LongSelect)
+    post = forms.ModelChoiceField(queryset=Post.objects.none(), required=False, label=_("Post"), widget=LongSelect)
     reason = forms.CharField(required=False, max_length=2000, label=_("Why"))
     outcome = forms.ChoiceField(choices=[("", "—"), *Case.Outcome.choices], required=False, label=_("Outcome"))
     note = forms.CharField(required=False, max_length=2000, label=_("Note"))
@@ -111,6 +112,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         reach = jurisdiction_q(actor) | Q(level=Post.Level.PROVINCE)
         posts = Post.objects.filter(reach, active=True)
-        self.fields["post"].queryset = posts.order_by("level", "title_en")
+        # Only what the options show: these lists hold every post and officer in reach (hundreds).
+        self.fields["post"].queryset = posts.order_by("level", "title_en").only("pk", "title_en", "level")
         users = get_user_model().objects.filter(holdings__post__in=posts, holdings__ended_at__isnull=True, is_active=True)
-        self.fields["user"].queryset = users.distinct().order_by("username")
+        self.fields["user"].queryset = users.distinct().order_by("username").only("pk", "username")

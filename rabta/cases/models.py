@@ -69,6 +69,9 @@ class Case(models.Model):
             models.Index(fields=["-opened_at", "-id"], name="case_open_recent_idx", condition=~models.Q(status__in=["closed", "merged"])),
             models.Index(fields=["district", "-opened_at", "-id"], name="case_district_recent_idx"),
             models.Index(fields=["status", "-opened_at", "-id"], name="case_status_recent_idx"),
+            # The newest cases are mostly open: walking case_recent_idx for closed ones skipped every
+            # recent open case first (250 ms with 300,000 of them). Intake never writes this one.
+            models.Index(fields=["-opened_at", "-id"], name="case_closed_recent_idx", condition=models.Q(status="closed")),
             models.Index(fields=["post", "status", "-opened_at"], name="case_post_status_idx"),
             # Keys most cases leave empty are indexed only where set: intake writes no entry for them,
             # and a lookup by value (`station = 7`) implies the condition, so the planner still uses them.
