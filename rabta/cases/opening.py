@@ -37,6 +37,12 @@ from rabta.org.models import District, PoliceStation, PostHolding
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
+def _tracking_code() -> str:
+    """8 characters from TRACKING_ALPHABET (32 of them: 5 random bits each, 40 in all)."""
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    return "".join(TRACKING_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+
+
 @dataclass
 class Incoming:
     """A citizen's message about to be stored: what opening needs of it."""
@@ -212,7 +218,7 @@ def open_or_join_cases(items: list[Incoming], *, now: datetime | None = None) ->
         )
         case = Case(
             ref="",
-            tracking_code="".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8)),
+            tracking_code=_tracking_code(),
             status=Case.Status.ROUTED,
             category=result["category"],
             urgency=result["urgency"],
@@ -284,7 +290,8 @@ def record_openings(openings: list[Opening], messages: list[Message]) -> list[in
         notices.extend((case, code) for code in (decision.post.code, *decision.also_notify))
         acks.append((case, message.channel, case.contact.phone))
     insert_rows(CaseEvent, steps)
-    case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now))
+    # Only opened cases get notices and acknowledgements, and this transaction opened them all.
+    case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now), new_cases=True)
     insert_rows(ConsoleEvent, console)
     audit.record_many(entries)  # last: it holds the audit chain's lock to the commit
     transaction.on_commit(_after_commit(case_ids))

@@ -57,3 +57,12 @@ def test_two_open_batches_do_not_wait_on_each_other() -> None:
         worker.join(10)
     assert len(set(got["first"]) | set(got["second"])) == 5
     assert min(got["second"]) > max(got["first"])
+
+
+def test_tracking_codes_use_the_phone_safe_alphabet_and_differ() -> None:
+    from rabta.cases.opening import TRACKING_ALPHABET, _tracking_code
+
+    codes = {_tracking_code() for _ in range(2000)}
+    assert len(codes) == 2000  # 40 random bits: a repeat in 2,000 would be a broken generator
+    assert all(len(code) == 8 and set(code) <= set(TRACKING_ALPHABET) for code in codes)
+    assert set("".join(codes)) == set(TRACKING_ALPHABET)  # every character in use, not a subset

@@ -374,7 +374,7 @@ def test_ack_rows_are_written_with_the_batch_in_one_statement(twilio: tuple[type
     with CaptureQueriesContext(connection) as queries:
         intake.process_inbound_events(event_ids=[e.pk for e in events])
     outbox_table = OutboxMessage._meta.db_table
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT") and outbox_table in q["sql"].split("(")[0]]
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "COPY")) and outbox_table in q["sql"].split("(")[0]]
     assert len(inserts) == 1
     acks = OutboxMessage.objects.filter(dedupe_key__startswith="ack:", channel=channel)
     assert sorted(acks.values_list("to_address", flat=True)) == senders
