@@ -293,6 +293,38 @@ def web_form_channel() -> Channel:
     return channel
 
 
+@transaction.atomic
+def requeue_failed_events(
+    *, actor_label: str, channel_slug: str = "", since: datetime | None = None, event_ids: list[int] | None = None,
+) -> list[int]:
+    """Put `failed` deliveries back to `pending` and queue each alone (after a parser fix, say).
+
+    Their stored bodies are processed again exactly as on arrival; each keeps its last error, so
+    no batch takes it along, and goes through its own task: one that fails again is marked failed
+    again and holds up nothing. Audited (the count and ids, nothing of the contents). Returns the ids.
+    """
+    from rabta.core import audit
+    from rabta.intake.tasks import process_inbound_event_task
+
+    events = InboundEvent.objects.select_for_update().filter(state=InboundEvent.State.FAILED)
+    if channel_slug:
+        events = events.filter(channel__slug=channel_slug)
+    if since is not None:
+        events = events.filter(received_at__gte=since)
+    if event_ids is not None:
+        events = events.filter(pk__in=event_ids)
+    ids = list(events.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return []
+    InboundEvent.objects.filter(pk__in=ids).update(state=InboundEvent.State.PENDING, processed_at=None)
+    audit.record(
+        actor=None, actor_label=actor_label, action="intake.events_requeued", object_type="intake.inboundevent",
+        object_id=str(ids[0]) if len(ids) == 1 else f"{ids[0]}..{ids[-1]}", after={"count": len(ids), "ids": ids[:1000]},
+    )
+    transaction.on_commit(lambda: [enqueue(process_inbound_event_task, pk) for pk in ids])
+    return ids
+
+
 def pending_event_ids(*, older_than: datetime) -> Iterator[int]:
     """Every event still pending that arrived before `older_than`, oldest first (a partial index serves it)."""
     qs = InboundEvent.objects.filter(state=InboundEvent.State.PENDING, received_at__lt=older_than).order_by("received_at")
