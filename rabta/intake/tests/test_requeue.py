@@ -71,6 +71,11 @@ def test_filters_and_nothing_to_do() -> None:
 
 def test_the_command() -> None:
     event = _failed("rq-cmd")
+    listed = io.StringIO()
+    call_command("requeue_events", "--list", stdout=listed)
+    assert f"{event.pk}\tweb_form/portal\t" in listed.getvalue()
+    assert "KeyError: 'text'" in listed.getvalue()
+    assert InboundEvent.objects.get(pk=event.pk).state == "failed"  # listing changes nothing
     out = io.StringIO()
     with TestCase.captureOnCommitCallbacks(execute=True):
         call_command("requeue_events", "--id", str(event.pk), stdout=out)

@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel", default="", help="only this channel's slug")
         parser.add_argument("--since", default="", help="only deliveries received at or after this ISO time (e.g. 2026-11-29T08:00+05:00)")
         parser.add_argument("--id", type=int, nargs="+", dest="ids", help="only these event ids")
+        parser.add_argument("--list", action="store_true", help="only list the failed deliveries that match (id, channel, time, error)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         since = None
@@ -29,5 +30,19 @@ class Command(BaseCommand):
                 raise CommandError(f"--since {options['since']!r} is not an ISO time; write e.g. 2026-11-29T08:00+05:00") from exc
             if timezone.is_naive(since):
                 since = timezone.make_aware(since)
+        if options["list"]:
+            from rabta.intake.models import InboundEvent
+
+            failed = InboundEvent.objects.filter(state=InboundEvent.State.FAILED).select_related("channel").order_by("pk")
+            if options["channel"]:
+                failed = failed.filter(channel__slug=options["channel"])
+            if since is not None:
+                failed = failed.filter(received_at__gte=since)
+            if options["ids"]:
+                failed = failed.filter(pk__in=options["ids"])
+            for event in failed.only("pk", "received_at", "last_error", "channel__kind", "channel__slug"):
+                error = " ".join(event.last_error.split())[:120]
+                self.stdout.write(f"{event.pk}\t{event.channel.kind}/{event.channel.slug}\t{event.received_at.isoformat()}\t{error}")
+            return
         ids = requeue_failed_events(actor_label="cli:requeue_events", channel_slug=options["channel"], since=since, event_ids=options["ids"])
         self.stdout.write(f"requeued {len(ids)} failed deliveries" + (f" (ids {ids[0]}..{ids[-1]})" if ids else ""))
