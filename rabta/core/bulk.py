@@ -151,8 +151,8 @@ def insert_many(objs: Sequence[M], *, ignore_conflicts: bool = False) -> list[M]
     if not objs:
         return objs
     model = type(objs[0])
-    if connection.vendor != "postgresql" or not _automatic_pk(model):
-        return model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)
+    if connection.vendor != "postgresql" or not _automatic_pk(model) or any(o.pk is not None for o in objs):
+        return model._default_manager.bulk_create(objs, ignore_conflicts=ignore_conflicts)  # (keys given: theirs are kept)
     columns, _table = _spec(model)
     now = timezone.now()
     arrays = []
@@ -195,8 +195,10 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ig
     for column in columns:
         if column.kind == _NOW:
             values = [now] * len(rows)
+        elif column.kind == _NOW_IF_EMPTY:
+            values = [now if (v := row.get(column.attname)) is None else v for row in rows]
         else:
-            default = now if column.kind == _NOW_IF_EMPTY else column.field.get_default()
+            default = column.field.get_default()
             values = [row.get(column.attname, default) for row in rows]
         arrays.append(_prepared(column, values))
     _write(model, arrays, len(rows), ignore_conflicts=ignore_conflicts, keys=False)

@@ -167,3 +167,17 @@ def test_rows_ignoring_conflicts(conversation: Conversation) -> None:
     insert_rows(OutboxMessage, [row, {**row, "dedupe_key": "rowdup:2"}], ignore_conflicts=True)
     insert_rows(OutboxMessage, [row], ignore_conflicts=True)
     assert OutboxMessage.objects.filter(case=case).count() == 2
+
+
+def test_given_keys_are_kept(conversation: Conversation) -> None:
+    [case] = Case.objects.bulk_create([_case(conversation, 0, "keys")])
+    wanted = 10**9 + 7
+    [event] = insert_many([CaseEvent(pk=wanted, case=case, at=NOW, kind="note")])
+    assert event.pk == wanted
+    assert CaseEvent.objects.get(pk=wanted).kind == "note"
+
+
+def test_a_row_giving_none_for_an_auto_now_add_field_gets_the_time(conversation: Conversation) -> None:
+    [case] = Case.objects.bulk_create([_case(conversation, 0, "nonetime")])
+    insert_rows(ConsoleEvent, [{"case_id": case.pk, "kind": "case.opened", "at": None}])
+    assert ConsoleEvent.objects.get(case=case).at is not None
