@@ -304,16 +304,11 @@ def requeue_failed_events(
     again and holds up nothing. Audited (the count and ids, nothing of the contents). Returns the ids.
     """
     from rabta.core import audit
+    from rabta.intake.selectors import failed_events
     from rabta.intake.tasks import process_inbound_event_task
 
-    events = InboundEvent.objects.select_for_update().filter(state=InboundEvent.State.FAILED)
-    if channel_slug:
-        events = events.filter(channel__slug=channel_slug)
-    if since is not None:
-        events = events.filter(received_at__gte=since)
-    if event_ids is not None:
-        events = events.filter(pk__in=event_ids)
-    ids = list(events.order_by("pk").values_list("pk", flat=True))
+    events = failed_events(channel_slug=channel_slug, since=since, event_ids=event_ids).select_for_update(of=("self",))
+    ids = list(events.values_list("pk", flat=True))
     if not ids:
         return []
     InboundEvent.objects.filter(pk__in=ids).update(state=InboundEvent.State.PENDING, processed_at=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rabta.accounts.models import Role
-from rabta.intake.models import Channel, Citizen, Contact
+from rabta.intake.models import Channel, Citizen, Contact, InboundEvent
 from rabta.intake.sms import normalise_phone
 
 LINKING_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.DIRECTOR})
@@ -119,3 +120,15 @@ def channel_rows() -> Iterator[list[str]]:
             channel.kind, channel.slug, "active" if channel.active else "disabled",
             "secret set" if channel.secret else "no secret", webhook_url(channel),
         ]
+
+
+def failed_events(*, channel_slug: str = "", since: datetime | None = None, event_ids: list[int] | None = None) -> QuerySet[InboundEvent]:
+    """Deliveries that could not be processed, oldest first (for the administrator's CLI: no actor scope)."""
+    events = InboundEvent.objects.filter(state=InboundEvent.State.FAILED)
+    if channel_slug:
+        events = events.filter(channel__slug=channel_slug)
+    if since is not None:
+        events = events.filter(received_at__gte=since)
+    if event_ids is not None:
+        events = events.filter(pk__in=event_ids)
+    return events.order_by("pk")

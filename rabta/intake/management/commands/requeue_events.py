@@ -31,15 +31,9 @@ class Command(BaseCommand):
             if timezone.is_naive(since):
                 since = timezone.make_aware(since)
         if options["list"]:
-            from rabta.intake.models import InboundEvent
+            from rabta.intake.selectors import failed_events
 
-            failed = InboundEvent.objects.filter(state=InboundEvent.State.FAILED).select_related("channel").order_by("pk")
-            if options["channel"]:
-                failed = failed.filter(channel__slug=options["channel"])
-            if since is not None:
-                failed = failed.filter(received_at__gte=since)
-            if options["ids"]:
-                failed = failed.filter(pk__in=options["ids"])
+            failed = failed_events(channel_slug=options["channel"], since=since, event_ids=options["ids"]).select_related("channel")
             for event in failed.only("pk", "received_at", "last_error", "channel__kind", "channel__slug"):
                 error = " ".join(event.last_error.split())[:120]
                 self.stdout.write(f"{event.pk}\t{event.channel.kind}/{event.channel.slug}\t{event.received_at.isoformat()}\t{error}")
