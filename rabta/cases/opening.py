@@ -291,7 +291,7 @@ def record_openings(openings: list[Opening], messages: list[Message]) -> list[in
         acks.append((case, message.channel, case.contact.phone))
     insert_rows(CaseEvent, steps)
     # Only opened cases get notices and acknowledgements, and this transaction opened them all.
-    case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now), new_cases=True)
+    case_ids = routing_notifications(notices, reason="case.routed", also=citizen_acknowledgements(acks, now=now))
     insert_rows(ConsoleEvent, console)
     audit.record_many(entries)  # last: it holds the audit chain's lock to the commit
     transaction.on_commit(_after_commit(case_ids))

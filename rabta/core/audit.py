@@ -89,6 +89,43 @@ def _lock_head() -> AuditChainHead:
     return head
 
 
+def _fields(
+    *,
+    at: datetime,
+    request_id: str,
+    action: str,
+    actor: Any | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    region_code: str = "",
+    district_code: str = "",
+    actor_label: str = "",
+) -> dict[str, Any]:
+    """An event's stored fields (everything but its place in the chain) from `record`'s arguments."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    return {
+        "at": at,
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": actor_label or (actor.get_username() if actor is not None else "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr[:200],
+        "region_code": region_code,
+        "district_code": district_code,
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "request_id": request_id,
+    }
+
+
 def record(
     *,
     actor: Any | None,
@@ -106,24 +143,11 @@ def record(
     """Append one event to the chain. Must be called inside transaction.atomic()."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
-    fields: dict[str, Any] = {
-        "at": timezone.now(),
-        "actor_id": getattr(actor, "pk", None),
-        "actor_label": actor_label or (actor.get_username() if actor is not None else "system"),
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "object_repr": object_repr[:200],
-        "region_code": region_code,
-        "district_code": district_code,
-        "before": _jsonable(before),
-        "after": _jsonable(after),
-        "request_id": current_request_id.get(),
-    }
+    fields = _fields(
+        at=timezone.now(), request_id=current_request_id.get(), actor=actor, action=action, obj=obj, object_type=object_type,
+        object_id=object_id, object_repr=object_repr, before=before, after=after, region_code=region_code,
+        district_code=district_code, actor_label=actor_label,
+    )
     digest = body_digest(**fields)
     if connection.vendor == "postgresql":
         return _append_postgresql(fields, digest)
@@ -159,27 +183,7 @@ def record_many(entries: list[dict[str, Any]]) -> int:
     at = timezone.now()
     rows: list[tuple[dict[str, Any], str]] = []
     for entry in entries:
-        actor = entry.get("actor")
-        obj = entry.get("obj")
-        object_type, object_id, object_repr = entry.get("object_type", ""), entry.get("object_id", ""), entry.get("object_repr", "")
-        if obj is not None:
-            object_type = object_type or obj._meta.label_lower
-            object_id = object_id or str(obj.pk)
-            object_repr = object_repr or str(obj)[:200]
-        fields: dict[str, Any] = {
-            "at": at,
-            "actor_id": getattr(actor, "pk", None),
-            "actor_label": entry.get("actor_label") or (actor.get_username() if actor is not None else "system"),
-            "action": entry["action"],
-            "object_type": object_type,
-            "object_id": object_id,
-            "object_repr": object_repr[:200],
-            "region_code": entry.get("region_code", ""),
-            "district_code": entry.get("district_code", ""),
-            "before": _jsonable(entry.get("before")),
-            "after": _jsonable(entry.get("after")),
-            "request_id": request_id,
-        }
+        fields = _fields(at=at, request_id=request_id, **entry)
         rows.append((fields, body_digest(**fields)))
 
     head = AuditChainHead._meta.db_table

@@ -122,16 +122,14 @@ def citizen_acknowledgements(openings: list[tuple[Any, Any, str]], *, now: Any =
     return rows
 
 
-def routing_notifications(
-    notices: list[tuple[Any, str]], *, reason: str, also: list[dict[str, Any]] | None = None, new_cases: bool = False,
-) -> list[int]:
-    """Outbox rows for many (case, post code) pairs in one statement, in the caller's transaction.
+def routing_notifications(notices: list[tuple[Any, str]], *, reason: str, also: list[dict[str, Any]] | None = None) -> list[int]:
+    """Outbox rows for many (case, post code) pairs of cases opened in the caller's transaction.
 
     `also` are more rows to write in the same statement (the citizens' acknowledgements). Returns
-    the ids of the cases that got a row to deliver (e-mail or SMS); a retried step finds its rows
-    already there (dedupe keys) and adds none. `new_cases`: every case was opened in this
-    transaction, so no row of theirs can exist yet; the rows are then deduplicated here and sent
-    by COPY (a conflict would be a bug, and would roll the whole batch back).
+    the ids of the cases that got a row to deliver (e-mail or SMS). The cases are new, so no row
+    of theirs can exist yet: the rows are deduplicated here and sent by COPY (a conflict would be
+    a bug, and rolls the whole batch back; a retried batch starts from nothing). For a case that
+    already exists, `notify_post` adds rows one by one, each once per dedupe key.
     """
     from rabta.org.models import PostHolding
 
@@ -145,10 +143,7 @@ def routing_notifications(
             holders.setdefault(holding.post.code, []).append(holding.user)
     now = timezone.now()
     rows = [row for case, code in notices for row in _rows_for(case, code, holders.get(code, []), reason, now)] + also
-    if new_cases:
-        insert_rows(OutboxMessage, list({row["dedupe_key"]: row for row in rows}.values()))
-    else:
-        insert_rows(OutboxMessage, rows, ignore_conflicts=True)
+    insert_rows(OutboxMessage, list({row["dedupe_key"]: row for row in rows}.values()))
     return sorted({row["case_id"] for row in rows if row.get("state", OutboxMessage.State.PENDING) == OutboxMessage.State.PENDING})
 
 
