@@ -280,9 +280,6 @@ def main() -> None:
         answers = loop.run_until_complete(_paced(client, tag, total, args.rate))
         statuses = [status for status, _ in answers]
         latencies = [ms for _, ms in answers]
-        if os.environ.get("BENCH_DUMP"):
-            with open(os.environ["BENCH_DUMP"], "w") as f:
-                json.dump(latencies, f)
         _wait_routed(first_case, total, timeout=900)
         lag = [
             (opened - received).total_seconds() * 1000

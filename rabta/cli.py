@@ -66,6 +66,11 @@ def _run(ns: argparse.Namespace) -> int:
 
     role = ns.role
     if role == "worker":
+        known = [queue.name for queue in settings.CELERY_TASK_QUEUES]
+        unknown = sorted(set(filter(None, ns.queues.split(","))) - set(known))
+        if unknown:  # celery would make the queue and wait on it forever
+            print(f"rabta: unknown queue {', '.join(unknown)}; the queues are: {', '.join(known)}", file=sys.stderr)
+            return 2
         queues = ["-Q", ns.queues] if ns.queues else []  # default: every queue, intake's first (settings.CELERY_TASK_QUEUES)
         os.execv(sys.executable, _celery(["worker", "--loglevel", "INFO", "-c", str(ns.concurrency), *queues]))
     if role == "scheduler":

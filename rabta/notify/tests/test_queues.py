@@ -20,3 +20,10 @@ def test_workers_take_intake_first_then_notify() -> None:
     assert [q.routing_key for q in queues] == ["celery", "notify"]  # each queue its own key: no message lands in both
     if settings.REDIS_URL:
         assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] == "priority"
+
+
+def test_a_worker_for_an_unknown_queue_is_refused(capsys) -> None:  # type: ignore[no-untyped-def]
+    from rabta.cli import main as rabta_main
+
+    assert rabta_main(["run", "--role", "worker", "--queues", "notify,notfy"]) == 2
+    assert "unknown queue notfy; the queues are: celery, notify" in capsys.readouterr().err
